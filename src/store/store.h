@@ -1,0 +1,73 @@
+// The block store: dimension tables plus immutable hour and day blocks, per cluster.
+// Store is the interface (SQLite embedded today; a PostgreSQL implementation can follow);
+// engines only read through it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/error.h"
+#include "store/block.h"
+#include "store/dimensions.h"
+
+namespace trimtab::store {
+
+inline constexpr UnixSeconds kHourSeconds = 3600;
+inline constexpr UnixSeconds kDaySeconds = 86400;
+
+struct BlockInfo {
+  BlockKind kind = BlockKind::kHour;
+  std::string cluster;
+  UnixSeconds start = 0, end = 0;
+  std::uint64_t container_rows = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t checksum = 0;  // of the encoded block
+};
+
+struct CommitStats {
+  std::size_t hour_blocks_written = 0;
+  std::size_t hour_blocks_unchanged = 0;
+  std::size_t day_blocks_written = 0;
+  std::uint64_t bytes_written = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual const Dimensions& dimensions() const = 0;
+  // Writers intern new identities here; they become durable at the next commit().
+  virtual Dimensions& mutableDimensions() = 0;
+
+  // In one transaction: persists dimension entries added since the last commit, writes each
+  // hour block (a stored hour with identical content is left alone; a different one is
+  // replaced: the newest ingest of an hour is authoritative), and rebuilds the day blocks of
+  // the days touched. A crash at any point leaves the previous content intact.
+  // REQUIRES: every block is kind kHour, hour-aligned, and canonical (Block::canonicalize()).
+  virtual Result<CommitStats> commit(std::vector<Block> hour_blocks) = 0;
+
+  // Blocks of the given kind overlapping [from, to), ordered by cluster then start.
+  // cluster empty = every cluster.
+  virtual Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
+                                                    UnixSeconds from, UnixSeconds to) const = 0;
+  virtual Result<Block> readBlock(const BlockInfo& info, const ColumnSelection& columns) const = 0;
+  virtual Result<std::vector<std::string>> clusters() const = 0;
+  // [first hour start, last hour end) of the stored data; {0,0} when empty.
+  virtual Result<std::pair<UnixSeconds, UnixSeconds>> extent() const = 0;
+};
+
+enum class OpenMode { kReadOnly, kReadWrite };
+
+// Opens (kReadWrite creates) a SQLite store at path.
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, OpenMode mode);
+
+// The blocks a query over [from, to) reads: day blocks for UTC days inside the window, hour
+// blocks for the partial days at either end (at most days + 2×24 blocks).
+// REQUIRES: from and to hour-aligned.
+Result<std::vector<BlockInfo>> planWindow(const Store& store, std::string_view cluster,
+                                          UnixSeconds from, UnixSeconds to);
+
+}  // namespace trimtab::store
