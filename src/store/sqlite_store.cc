@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <csignal>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -157,17 +158,23 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Thread-safe: the SQLite read is serialised, decoding runs concurrently.
   Result<Block> readBlock(const BlockInfo& info, const ColumnSelection& columns) const override {
-    Statement st(db_, "SELECT data FROM blocks WHERE cluster = ?1 AND kind = ?2 AND start = ?3");
-    if (!st.ok()) return sqlError("reading a block");
-    st.bind(1, info.cluster);
-    st.bind(2, static_cast<std::int64_t>(info.kind));
-    st.bind(3, info.start);
-    if (st.step() != SQLITE_ROW) {
-      return fail(ErrorCode::kNotFound, fmt::format("{}: block {} {} at {} not found", path_,
-                                                    info.cluster, int(info.kind), info.start));
+    std::string bytes;
+    {
+      std::lock_guard<std::mutex> lock(read_mutex_);
+      Statement st(db_, "SELECT data FROM blocks WHERE cluster = ?1 AND kind = ?2 AND start = ?3");
+      if (!st.ok()) return sqlError("reading a block");
+      st.bind(1, info.cluster);
+      st.bind(2, static_cast<std::int64_t>(info.kind));
+      st.bind(3, info.start);
+      if (st.step() != SQLITE_ROW) {
+        return fail(ErrorCode::kNotFound, fmt::format("{}: block {} {} at {} not found", path_,
+                                                      info.cluster, int(info.kind), info.start));
+      }
+      bytes = st.blob(0);
     }
-    auto block = decodeBlock(st.blob(0), columns);
+    auto block = decodeBlock(bytes, columns);
     if (!block) {
       return fail(block.error().withContext(
           fmt::format("{}: {} block of cluster {} starting {}", path_,
@@ -282,6 +289,7 @@ class SqliteStore final : public Store {
   }
 
   sqlite3* db_;
+  mutable std::mutex read_mutex_;
   std::string path_;
   Dimensions dims_;
   Dimensions::Mark committed_mark_;

@@ -53,6 +53,7 @@ class Store {
   // cluster empty = every cluster.
   virtual Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
                                                     UnixSeconds from, UnixSeconds to) const = 0;
+  // Thread-safe (may be called concurrently with other reads, not with commit()).
   virtual Result<Block> readBlock(const BlockInfo& info, const ColumnSelection& columns) const = 0;
   virtual Result<std::vector<std::string>> clusters() const = 0;
   // [first hour start, last hour end) of the stored data; {0,0} when empty.
