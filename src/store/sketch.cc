@@ -116,17 +116,34 @@ double UsageSketch::quantile(double q) const {
   return buckets_.empty() ? 0 : std::min(bucketValue(buckets_.back().first), max_);
 }
 
+// Layout: varint bucket count, u8 flags (bit 0: weights are float32, else varints), zero weight,
+// float32 max, then per bucket a zigzag varint index delta and its weight. Stored sketches hold
+// raw counts (integers), so weights are one varint byte each in practice; decayed sketches
+// (fractional weights) use float32.
 std::string UsageSketch::serialize() const {
+  bool integral = zero_weight_ == std::floor(zero_weight_) && zero_weight_ < 4e9;
+  for (const auto& [idx, w] : buckets_) {
+    if (w != std::floor(w) || w >= 4e9) integral = false;
+  }
   std::string out;
-  out.reserve(8 + buckets_.size() * 5);
+  out.reserve(8 + buckets_.size() * 3);
   putVarint(out, buckets_.size());
-  putFloat(out, static_cast<float>(zero_weight_));
+  out.push_back(integral ? 0 : 1);
+  if (integral) {
+    putVarint(out, static_cast<std::uint64_t>(zero_weight_));
+  } else {
+    putFloat(out, static_cast<float>(zero_weight_));
+  }
   putFloat(out, static_cast<float>(max_));
   std::int64_t prev = 0;
   for (const auto& [idx, w] : buckets_) {
     putVarint(out, zigzag(idx - prev));
     prev = idx;
-    putFloat(out, static_cast<float>(w));
+    if (integral) {
+      putVarint(out, static_cast<std::uint64_t>(w));
+    } else {
+      putFloat(out, static_cast<float>(w));
+    }
   }
   return out;
 }
@@ -137,24 +154,39 @@ Result<UsageSketch> UsageSketch::deserialize(std::string_view in) {
   std::size_t pos = 0;
   std::uint64_t n = 0;
   auto corrupt = [] { return fail(ErrorCode::kCorrupt, "usage sketch: truncated or malformed"); };
-  if (!getVarint(in, pos, n) || n > in.size()) return corrupt();
+  if (!getVarint(in, pos, n) || n > in.size() || pos >= in.size()) return corrupt();
+  const auto flags = static_cast<unsigned char>(in[pos++]);
+  if (flags > 1) return corrupt();
+  const bool integral = flags == 0;
+  auto weight = [&](double& w) {
+    if (integral) {
+      std::uint64_t v;
+      if (!getVarint(in, pos, v)) return false;
+      w = static_cast<double>(v);
+      return true;
+    }
+    if (in.size() - pos < 4) return false;
+    float f;
+    std::memcpy(&f, in.data() + pos, 4);
+    pos += 4;
+    w = f;
+    return true;
+  };
+  if (!weight(s.zero_weight_) || in.size() - pos < 4) return corrupt();
   float f;
-  if (in.size() - pos < 8) return corrupt();
   std::memcpy(&f, in.data() + pos, 4);
-  s.zero_weight_ = f;
-  std::memcpy(&f, in.data() + pos + 4, 4);
   s.max_ = f;
-  pos += 8;
+  pos += 4;
   std::int64_t prev = 0;
   s.buckets_.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
     std::uint64_t d;
-    if (!getVarint(in, pos, d) || in.size() - pos < 4) return corrupt();
+    double w;
+    if (!getVarint(in, pos, d) || !weight(w)) return corrupt();
     prev += unzigzag(d);
-    std::memcpy(&f, in.data() + pos, 4);
-    pos += 4;
-    s.buckets_.emplace_back(static_cast<std::int32_t>(prev), f);
-    s.positive_weight_ += f;
+    if (!s.buckets_.empty() && prev <= s.buckets_.back().first) return corrupt();
+    s.buckets_.emplace_back(static_cast<std::int32_t>(prev), w);
+    s.positive_weight_ += w;
   }
   if (pos != in.size()) return corrupt();
   return s;

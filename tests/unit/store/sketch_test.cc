@@ -87,3 +87,22 @@ TEST(UsageSketch, ScaleDecaysWeights) {
 
 }  // namespace
 }  // namespace trimtab::store
+
+namespace trimtab::store {
+namespace {
+
+TEST(UsageSketch, StoredCountsAreCompactAndDecayedWeightsRoundTrip) {
+  UsageSketch s;
+  for (int i = 0; i < 60; ++i) s.add(0.5 + 0.01 * i);
+  const std::string bytes = s.serialize();
+  EXPECT_LT(bytes.size(), 10 + s.bucketCount() * 3) << "integer counts should be varints";
+  UsageSketch decayed = s;
+  decayed.scale(0.5);
+  auto back = UsageSketch::deserialize(decayed.serialize());
+  ASSERT_TRUE(back);
+  EXPECT_NEAR(back->count(), 30, 1e-4);
+  EXPECT_NEAR(back->quantile(0.5), s.quantile(0.5), 1e-6);
+}
+
+}  // namespace
+}  // namespace trimtab::store
