@@ -35,7 +35,7 @@ constexpr int kExitUsage = 2;
 const char* kUsage = R"(trimtab — Kubernetes cost, capacity and efficiency engine
 
 Usage:
-  trimtab demo [--nodes N] [--days D] [--seed S] [--interval SECONDS] [--out DIR]
+  trimtab demo [--nodes N] [--days D] [--seed S] [--interval SECONDS (default 300)] [--out DIR]
       Generate a realistic demo cluster (snapshot in DIR/snapshot), ingest it into
       DIR/store.db and print the cost by namespace with idle cost and efficiency.
   trimtab ingest SNAPSHOT_DIR --store PATH [--cluster NAME] [--pricing FILE]
@@ -162,7 +162,7 @@ void printAllocationTable(const std::vector<cost::AllocationSet>& sets) {
     std::vector<std::vector<std::string>> rows;
     double cpu = 0, ram = 0, gpu = 0, pv = 0, net = 0, lb = 0, shared = 0, total = 0;
     for (const cost::Allocation* a : order) {
-      const bool special = a->isIdle() || a->isOverallocated();
+      const bool special = a->isIdle() || a->isOverallocated() || a->isUnmounted();
       rows.push_back({a->name, money(a->cpuTotalCost()), money(a->ramTotalCost()),
                       money(a->gpuTotalCost()), money(a->pvTotalCost()), money(a->networkTotalCost()),
                       money(a->lbTotalCost()), money(a->shared_cost), money(a->totalCost()),
@@ -433,7 +433,7 @@ int cmdDemo(const std::vector<std::string>& argv) {
   auto nodes = args->integer("nodes", 0, 0, 100000);
   auto days = args->integer("days", 2, 1, 90);
   auto seed = args->integer("seed", 42, 0, std::numeric_limits<long long>::max());
-  auto interval = args->integer("interval", 60, 10, 3600);
+  auto interval = args->integer("interval", 300, 10, 3600);
   for (const auto* r : {&nodes, &days, &seed, &interval}) {
     if (!*r) {
       printError(r->error());

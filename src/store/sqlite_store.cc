@@ -131,6 +131,38 @@ class SqliteStore final : public Store {
     return stats;
   }
 
+  Result<CommitStats> importBlocks(std::vector<Block> blocks) override {
+    CommitStats stats;
+    if (auto s = exec("BEGIN IMMEDIATE"); !s) return fail(s.error());
+    auto result = [&]() -> Status {
+      if (auto s = writeDimensions(stats); !s) return s;
+      for (const Block& b : blocks) {
+        const UnixSeconds span = b.kind == BlockKind::kDay ? kDaySeconds : kHourSeconds;
+        if (b.start % span != 0 || b.end != b.start + span) {
+          return fail(ErrorCode::kInternal,
+                      fmt::format("import: block at {} is not aligned to its kind", b.start));
+        }
+        const std::string encoded = encodeBlock(b);
+        if (auto s = putBlock(b, encoded, static_cast<std::int64_t>(checksum64(encoded))); !s) {
+          return s;
+        }
+        ++(b.kind == BlockKind::kDay ? stats.day_blocks_written : stats.hour_blocks_written);
+        stats.bytes_written += encoded.size();
+      }
+      return {};
+    }();
+    if (!result) {
+      (void)exec("ROLLBACK");
+      return fail(result.error());
+    }
+    if (auto s = exec("COMMIT"); !s) {
+      (void)exec("ROLLBACK");
+      return fail(s.error());
+    }
+    committed_mark_ = dims_.mark();
+    return stats;
+  }
+
   Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
                                             UnixSeconds from, UnixSeconds to) const override {
     Statement st(db_,
@@ -198,14 +230,18 @@ class SqliteStore final : public Store {
   }
 
  private:
+  Status writeDimensions(CommitStats& stats) {
+    if (dims_.mark() == committed_mark_) return {};
+    Statement st(db_, "INSERT INTO dimension_chunks(data) VALUES(?1)");
+    const std::string chunk = dims_.encodeSince(committed_mark_);
+    st.bindBlob(1, chunk);
+    if (st.step() != SQLITE_DONE) return sqlError("writing dimensions");
+    stats.bytes_written += chunk.size();
+    return {};
+  }
+
   Status commitInTransaction(std::vector<Block>& hour_blocks, CommitStats& stats) {
-    if (!(dims_.mark() == committed_mark_)) {
-      Statement st(db_, "INSERT INTO dimension_chunks(data) VALUES(?1)");
-      const std::string chunk = dims_.encodeSince(committed_mark_);
-      st.bindBlob(1, chunk);
-      if (st.step() != SQLITE_DONE) return sqlError("writing dimensions");
-      stats.bytes_written += chunk.size();
-    }
+    if (auto s = writeDimensions(stats); !s) return s;
     std::map<std::pair<std::string, UnixSeconds>, bool> touched_days;
     for (Block& block : hour_blocks) {
       if (block.kind != BlockKind::kHour || block.start % kHourSeconds != 0 ||

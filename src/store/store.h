@@ -49,6 +49,12 @@ class Store {
   // REQUIRES: every block is kind kHour, hour-aligned, and canonical (Block::canonicalize()).
   virtual Result<CommitStats> commit(std::vector<Block> hour_blocks) = 0;
 
+  // Bulk import of already-folded blocks of either kind, written as given (replacing stored
+  // blocks with the same cluster, kind and start), in one transaction with the dimensions.
+  // For backfills and benchmarks that build day blocks directly; commit() is the ingest path.
+  // REQUIRES: blocks canonical; day blocks day-aligned, hour blocks hour-aligned.
+  virtual Result<CommitStats> importBlocks(std::vector<Block> blocks) = 0;
+
   // Blocks of the given kind overlapping [from, to), ordered by cluster then start.
   // cluster empty = every cluster.
   virtual Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
