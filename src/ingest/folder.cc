@@ -776,22 +776,22 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
     ns_annotation_sets[ns] = aid;
     return {lid, aid};
   };
+  // Pod objects by UID, and by namespace/name for metrics without a uid label.
   std::unordered_map<std::string_view, const model::Pod*> pod_objects;
+  std::unordered_map<std::string, const model::Pod*> pod_objects_by_name;
   if (inventory != nullptr) {
     for (const model::Pod& p : inventory->objects().pods) {
       pod_objects.emplace(p.meta.uid, &p);
+      pod_objects_by_name.emplace(p.meta.namespace_name + "/" + p.meta.name, &p);
     }
   }
   auto podObject = [&](const PodState& p) -> const model::Pod* {
-    if (inventory == nullptr) return nullptr;
     if (!p.uid.empty()) {
       auto it = pod_objects.find(p.uid);
       if (it != pod_objects.end()) return it->second;
     }
-    for (const model::Pod& o : inventory->objects().pods) {
-      if (o.meta.name == p.pod && o.meta.namespace_name == p.namespace_name) return &o;
-    }
-    return nullptr;
+    auto it = pod_objects_by_name.find(p.namespace_name + "/" + p.pod);
+    return it == pod_objects_by_name.end() ? nullptr : it->second;
   };
   std::vector<std::uint32_t> container_dim(containers.size());
   std::vector<std::string> pod_services_joined(pods.size());
