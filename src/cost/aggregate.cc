@@ -104,15 +104,6 @@ Result<std::vector<AggKey>> parseKeys(const std::vector<std::string>& aggregate)
   return keys;
 }
 
-std::string sanitize(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
-    if (!ok) c = '_';
-  }
-  return out;
-}
 
 const std::string* lookup(const StringMap& map, const std::string& raw,
                           const std::string& sanitized) {
@@ -183,10 +174,10 @@ void appendKeyValue(std::string& out, const PreparedKey& k, const AllocationProp
     case KeyKind::kTeam: {
       const std::string* v = nullptr;
       for (const auto& n : *k.alias)
-        if ((v = lookup(p.labels, n, sanitize(n)))) break;
+        if ((v = lookup(p.labels, n, sanitizeLabelKey(n)))) break;
       if (!v)
         for (const auto& n : *k.alias)
-          if ((v = lookup(p.annotations, n, sanitize(n)))) break;
+          if ((v = lookup(p.annotations, n, sanitizeLabelKey(n)))) break;
       return appendOr(out, v ? std::string_view(*v) : "");
     }
     case KeyKind::kAll:
@@ -326,6 +317,16 @@ Status checkSorted(const Allocation& a) {
 
 }  // namespace
 
+std::string sanitizeLabelKey(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
 Status validateAggregate(const std::vector<std::string>& aggregate) {
   auto k = parseKeys(aggregate);
   if (!k) return fail(k.error());
@@ -338,7 +339,7 @@ Result<AllocationSet> computeAllocation(const AllocationSet& in, const AssetCost
   if (!parsed) return fail(parsed.error());
   std::vector<PreparedKey> keys;
   for (const auto& k : *parsed) {
-    PreparedKey pk{k.kind, k.arg, sanitize(k.arg), nullptr};
+    PreparedKey pk{k.kind, k.arg, sanitizeLabelKey(k.arg), nullptr};
     switch (k.kind) {
       case KeyKind::kDepartment:
         pk.alias = &q.aliases.department;
@@ -451,7 +452,7 @@ Result<AllocationSet> computeAllocation(const AllocationSet& in, const AssetCost
                          p.namespace_name) != q.share_namespaces.end();
       for (size_t j = 0; !s && j < q.share_labels.size(); ++j) {
         const auto& [lk, lv] = q.share_labels[j];
-        const std::string* v = lookup(p.labels, lk, sanitize(lk));
+        const std::string* v = lookup(p.labels, lk, sanitizeLabelKey(lk));
         s = v && *v == lv;
       }
       shared[i] = s ? 1 : 0;

@@ -91,6 +91,10 @@ struct AllocationQuery {
   LabelAliases aliases;
 };
 
+// Prometheus label-name sanitising (every character outside [a-zA-Z0-9_] becomes '_'); label
+// lookups by key fall back to the sanitised key, as kube-state-metrics exports them.
+std::string sanitizeLabelKey(std::string_view s);
+
 // Validates the aggregation keys: unknown key → kInvalidArgument naming it.
 Status validateAggregate(const std::vector<std::string>& aggregate);
 

@@ -983,6 +983,8 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
           sr.resize(k + 1);
           sr.container_id[k] = cid;
           sr.asset_id[k] = vid;
+          sr.start[k] = lo / 1000;
+          sr.end[k] = hi / 1000;
           sr.hours[k] = byte_hours * fraction;
           sr.cost[k] = cost * fraction;
         }
@@ -1061,6 +1063,8 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
           sr.resize(k + 1);
           sr.container_id[k] = cid;
           sr.asset_id[k] = sid;
+          sr.start[k] = lo / 1000;
+          sr.end[k] = hi / 1000;
           sr.hours[k] = hours * o / total;
           sr.cost[k] = cost * o / total;
         }

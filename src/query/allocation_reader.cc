@@ -60,7 +60,12 @@ cost::StringMap labelMap(const Dimensions& dims, std::uint32_t set,
   cost::StringMap out;
   for (const auto& [k, v] : dims.labels(set)) {
     const std::string_view key = dims.str(k);
-    if (only != nullptr && std::find(only->begin(), only->end(), key) == only->end()) continue;
+    if (only != nullptr &&
+        std::none_of(only->begin(), only->end(), [&](const std::string& wanted) {
+          return key == wanted || key == cost::sanitizeLabelKey(wanted);
+        })) {
+      continue;
+    }
     out.emplace_back(std::string(key), std::string(dims.str(v)));
   }
   cost::sortStringMap(out);
@@ -152,13 +157,15 @@ struct GroupAcc {
   double tx = 0, rx = 0;
   double cpu_cost = 0, ram_cost = 0, gpu_cost = 0, network_cost = 0;
   std::uint32_t last_container = std::numeric_limits<std::uint32_t>::max();
+  bool has_shares = false;  // volume or LB cost shared to it, even without a container row
 };
 
 struct StepAcc {
   std::vector<GroupAcc> groups;
   // (group or kUnmountedGroup per cluster) × asset -> (hours, cost)
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<double, double>> pv, lb;
-  std::map<std::string, double> unmounted_start;  // unused placeholder for clarity
+  // Per cluster: when unmounted volumes / backend-less load balancers existed in the step.
+  std::map<std::string, std::pair<double, double>> unmounted_span;
   std::map<std::uint32_t, cost::NodeCost> nodes;  // by node dim id
   std::map<std::uint32_t, std::pair<double, double>> node_bounds;
   double pv_asset_cost = 0, lb_asset_cost = 0;
@@ -194,21 +201,42 @@ void addBlock(const store::Block& b, const Grouping& g, StepAcc& acc, const Dime
     a.gpu_cost += c.gpu_cost[i];
     a.network_cost += c.network_cost[i];
   }
-  auto shares = [&](const store::ShareRows& s, auto& into) {
+  // Share rows carry when they accrued: that is the running span of allocations that only
+  // exist through a share (unmounted volumes, consumers without a container row).
+  auto shares = [&](const store::ShareRows& s, auto& into, bool volumes) {
     for (std::size_t i = 0; i < s.size(); ++i) {
       const std::uint32_t cid = s.container_id[i];
       std::uint32_t group = kUnmountedGroup;
+      const std::pair<double, double> span{static_cast<double>(s.start[i]),
+                                           static_cast<double>(s.end[i])};
       if (cid != store::kNoContainer) {
         if (cid >= g.group_of.size()) continue;
         group = g.group_of[cid];
+        GroupAcc& a = acc.groups[group];
+        a.has_shares = true;
+        if (a.rows == 0) {
+          // A consumer with no container row in this step (e.g. not running): it still owes
+          // its share, over the span the share accrued.
+          a.start = std::min(a.start, span.first);
+          a.end = std::max(a.end, span.second);
+        }
+      } else {
+        const std::uint32_t cluster_id = volumes ? dims.volume(s.asset_id[i]).cluster
+                                                 : dims.service(s.asset_id[i]).cluster;
+        auto [it, inserted] = acc.unmounted_span.try_emplace(std::string(dims.str(cluster_id)),
+                                                             span);
+        if (!inserted) {
+          it->second.first = std::min(it->second.first, span.first);
+          it->second.second = std::max(it->second.second, span.second);
+        }
       }
       auto& [hours, cost] = into[{group, s.asset_id[i]}];
       hours += s.hours[i];
       cost += s.cost[i];
     }
   };
-  shares(b.volume_shares, acc.pv);
-  shares(b.load_balancer_shares, acc.lb);
+  shares(b.volume_shares, acc.pv, true);
+  shares(b.load_balancer_shares, acc.lb, false);
   for (double v : b.volumes.cost) acc.pv_asset_cost += v;
   for (double v : b.load_balancers.cost) acc.lb_asset_cost += v;
   const store::NodeRows& n = b.nodes;
@@ -240,14 +268,14 @@ cost::StepInput buildStep(const StepAcc& acc, const Grouping& g, const Dimension
   std::vector<std::int64_t> index_of(acc.groups.size(), -1);
   for (std::size_t gi = 0; gi < acc.groups.size(); ++gi) {
     const GroupAcc& a = acc.groups[gi];
-    if (a.rows == 0) continue;
+    if (a.rows == 0 && !a.has_shares) continue;
     cost::Allocation al;
     al.name = g.names[gi];
     al.properties = g.props[gi];
     al.window_start = set.window_start;
     al.window_end = set.window_end;
-    al.start = a.start;
-    al.end = a.end;
+    al.start = a.start <= a.end ? a.start : set.window_start;
+    al.end = a.start <= a.end ? a.end : set.window_start;
     const double hours = std::max(0.0, (a.end - a.start) / 3600.0);
     auto avg = [hours](double integral) { return hours > 0 ? integral / hours : 0.0; };
     al.cpu_core_hours = a.cpu_core_hours;
@@ -286,8 +314,11 @@ cost::StepInput buildStep(const StepAcc& acc, const Grouping& g, const Dimension
     al.properties.namespace_name = u;
     al.properties.pod = u;
     al.properties.container = u;
-    al.window_start = al.start = set.window_start;
-    al.window_end = al.end = set.window_end;
+    al.window_start = set.window_start;
+    al.window_end = set.window_end;
+    auto span = acc.unmounted_span.find(cluster);
+    al.start = span != acc.unmounted_span.end() ? span->second.first : set.window_start;
+    al.end = span != acc.unmounted_span.end() ? span->second.second : set.window_end;
     unmounted_of[cluster] = set.allocations.size();
     set.allocations.push_back(std::move(al));
     return set.allocations.back();

@@ -84,6 +84,8 @@ void ShareRows::forEachColumn(F&& f) {
   f(2, asset_id, MergeOp::kKey);
   f(3, hours, MergeOp::kSum);
   f(4, cost, MergeOp::kSum);
+  f(5, start, MergeOp::kMin);
+  f(6, end, MergeOp::kMax);
 }
 
 namespace {

@@ -100,6 +100,7 @@ struct LoadBalancerRows {
 struct ShareRows {
   std::vector<std::uint32_t> container_id;
   std::vector<std::uint32_t> asset_id;  // volume_id or service_id
+  std::vector<std::int64_t> start, end;  // when the share accrued inside the block
   std::vector<double> hours;            // byte-hours for volumes, hours for load balancers
   std::vector<double> cost;
 

@@ -273,7 +273,8 @@ World buildWorld(std::uint64_t seed, store::Dimensions& dims) {
 
   // Splits an asset's cost among up to two present containers and kNoContainer.
   auto addShares = [&](store::ShareRows& rows, std::uint32_t asset, double qty, double cost,
-                       const std::vector<std::uint32_t>& present) {
+                       const std::vector<std::uint32_t>& present, UnixSeconds span_start,
+                       UnixSeconds span_end) {
     std::vector<std::uint32_t> to;
     if (!present.empty() && rng.chance(0.75)) {
       to.push_back(rng.pick(present));
@@ -286,6 +287,8 @@ World buildWorld(std::uint64_t seed, store::Dimensions& dims) {
     auto add = [&](std::uint32_t cid, double f) {
       rows.container_id.push_back(cid);
       rows.asset_id.push_back(asset);
+      rows.start.push_back(span_start);
+      rows.end.push_back(span_end);
       rows.hours.push_back(qty * f);
       rows.cost.push_back(cost * f);
     };
@@ -370,7 +373,7 @@ World buildWorld(std::uint64_t seed, store::Dimensions& dims) {
         b.volumes.hours.push_back(1);
         b.volumes.byte_hours.push_back(byte_hours);
         b.volumes.cost.push_back(cost);
-        addShares(b.volume_shares, v.id, byte_hours, cost, present);
+        addShares(b.volume_shares, v.id, byte_hours, cost, present, b.start, b.end);
       }
       for (const Asset& l : lbs) {
         if (l.cluster != c || !rng.chance(0.9)) continue;
@@ -380,7 +383,7 @@ World buildWorld(std::uint64_t seed, store::Dimensions& dims) {
         b.load_balancers.end.push_back(b.end);
         b.load_balancers.hours.push_back(1);
         b.load_balancers.cost.push_back(cost);
-        addShares(b.load_balancer_shares, l.id, 1.0, cost, present);
+        addShares(b.load_balancer_shares, l.id, 1.0, cost, present, b.start, b.end);
       }
       if (b.containers.size() + b.nodes.size() + b.volumes.size() + b.load_balancers.size() == 0) {
         continue;
@@ -457,8 +460,6 @@ struct Shape {
 };
 
 const std::vector<std::vector<std::string>>& aggregations() {
-  // "label:app.kubernetes.io/name" (sanitised-key lookup) is left out of the random shapes:
-  // see FastPathFindsLabelsStoredUnderTheirSanitisedKey.
   static const std::vector<std::vector<std::string>> kAggs{
       {},
       {"namespace"},
@@ -473,6 +474,7 @@ const std::vector<std::vector<std::string>>& aggregations() {
       {"team"},
       {"namespace", "label:app"},
       {"label:app_kubernetes_io_name"},
+      {"label:app.kubernetes.io/name"},
       {"service"},
       {"deployment"},
       {"providerID"},
@@ -798,13 +800,11 @@ TEST(QueryProperty, PreGroupedFastPathEqualsContainerGrainPath) {
 // A label stored under its Prometheus-sanitised key ("app_kubernetes_io_name") is found by
 // "label:app.kubernetes.io/name" (aggregate.cc lookup() falls back to the sanitised key); the
 // pre-grouped path must find it too.
-// BUG (src/query/allocation_reader.cc, labelMap() called from groupContainers()): the fast
+// Regression (fixed; src/query/allocation_reader.cc, labelMap() called from groupContainers()): the fast
 // path keeps only labels whose key equals the query's key exactly, so a label stored as
 // "app_kubernetes_io_name" is invisible to "label:app.kubernetes.io/name" (and to share_labels
 // and alias keys with non-[A-Za-z0-9_] characters); the container-grain path finds it.
 TEST(QueryProperty, FastPathFindsLabelsStoredUnderTheirSanitisedKey) {
-  GTEST_SKIP() << "BUG allocation_reader.cc labelMap(): fast path misses labels stored under "
-                  "their sanitised key; unskip when fixed";
   TempDir dir;
   auto opened = store::openSqliteStore(dir.file("store.db"), store::OpenMode::kReadWrite);
   ASSERT_TRUE(opened) << opened.error().message;
@@ -893,9 +893,7 @@ TEST(QueryProperty, DayBlocksEqualHourBlocksAccumulatedByDay) {
         }
         return sets;
       };
-      // minutes() is skipped: BUG (allocation_reader.cc buildStep) the __unmounted__
-      // allocation spans the whole step, see UnmountedAllocationRunsOnlyWhileItsAssetsExist.
-      const std::string diff = firstDifference(strip(*a), strip(*b), false, nullptr, "minutes");
+      const std::string diff = firstDifference(strip(*a), strip(*b), false, nullptr, "");
       EXPECT_EQ(diff, "") << "seed " << seed << " shape " << i << ": " << days.describe()
                           << "\n  day blocks vs hour blocks accumulated by day: " << diff;
       // Idle + overallocated per idle prefix, and the grand total, per day.
@@ -972,17 +970,17 @@ void addVolume(Block& b, std::uint32_t volume, std::uint32_t container, double c
   b.volumes.cost.push_back(cost);
   b.volume_shares.container_id.push_back(container);
   b.volume_shares.asset_id.push_back(volume);
+  b.volume_shares.start.push_back(b.start);
+  b.volume_shares.end.push_back(b.end);
   b.volume_shares.hours.push_back(1e9);
   b.volume_shares.cost.push_back(cost);
 }
 
-// BUG (src/query/allocation_reader.cc, buildStep, unmountedFor): the __unmounted__ allocation
+// Regression (fixed; src/query/allocation_reader.cc, buildStep, unmountedFor): the __unmounted__ allocation
 // gets start/end = the step window, whatever hours its volumes and load balancers existed. A
 // day step over a day with 3 hours of unmounted volume reports 1440 minutes (and dilutes the
 // averages of any aggregate that contains it); the same hours read with hour steps report 180.
 TEST(QueryProperty, UnmountedAllocationRunsOnlyWhileItsAssetsExist) {
-  GTEST_SKIP() << "BUG allocation_reader.cc buildStep(): __unmounted__ spans the whole step; "
-                  "unskip when fixed";
   auto s = openSmallStore();
   ASSERT_TRUE(s);
   const std::uint32_t v = s->volume("pv-1");
@@ -1011,13 +1009,11 @@ TEST(QueryProperty, UnmountedAllocationRunsOnlyWhileItsAssetsExist) {
   EXPECT_EQ(firstDifference(*a, *b, false), "") << days.describe();
 }
 
-// BUG (src/query/allocation_reader.cc, buildStep, the `else continue;` in the pv and lb share
+// Regression (fixed; src/query/allocation_reader.cc, buildStep, the `else continue;` in the pv and lb share
 // loops): a share row whose container has no container row in the step is dropped on the
 // container-grain path, but kept on the pre-grouped path when another container of its group
 // ran; cost is lost and the result depends on the query shape.
 TEST(QueryProperty, ShareOfAContainerWithoutARowInTheStepIsNotDropped) {
-  GTEST_SKIP() << "BUG allocation_reader.cc buildStep(): share rows of containers without a "
-                  "row in the step are dropped; unskip when fixed";
   auto s = openSmallStore();
   ASSERT_TRUE(s);
   const std::uint32_t ran = s->container("pod-ran");

@@ -34,6 +34,8 @@ Block sampleBlock(UnixSeconds start, double scale) {
   b.volume_shares.container_id = {kNoContainer, 1};
   b.volume_shares.asset_id = {0, 0};
   b.volume_shares.cost = {0.5, 0.25};
+  b.volume_shares.start = {start, start};
+  b.volume_shares.end = {start + 3600, start + 1800};
   b.canonicalize();
   return b;
 }
