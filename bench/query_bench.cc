@@ -32,7 +32,7 @@
 namespace {
 
 using namespace trimtab;
-using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::steady_clock;
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
 std::string arg(int argc, char** argv, const char* name, const char* fallback) {
@@ -48,8 +48,8 @@ double peakRssMiB() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
-double secondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+double secondsSince(WallClock::time_point t0) {
+  return std::chrono::duration<double>(WallClock::now() - t0).count();
 }
 
 struct ContainerInfo {
@@ -208,7 +208,7 @@ int build(int argc, char** argv) {
   options.days = std::atoi(arg(argc, argv, "--days", "30").c_str());
   options.seed = std::strtoull(arg(argc, argv, "--seed", "42").c_str(), nullptr, 10);
   options.end = 1'767'225'600;  // 2026-01-01T00:00:00Z: fixed so runs are comparable
-  auto t0 = Clock::now();
+  auto t0 = WallClock::now();
   const source::DemoCluster cluster = source::generateDemo(options);
   std::printf("generated model: %zu nodes, %zu pods, %zu containers in %.1f s\n",
               cluster.objects.nodes.size(), cluster.pods.size(), cluster.containerCount(),
@@ -271,11 +271,11 @@ int build(int argc, char** argv) {
   std::uint64_t day_bytes = 0, hour_bytes = 0;
   double build_s = 0, write_s = 0;
   for (UnixSeconds day = cluster.start; day < cluster.end; day += 86400) {
-    auto tb = Clock::now();
+    auto tb = WallClock::now();
     store::Block b = buildBlock(cluster, info, node_prices, node_dims, store::BlockKind::kDay, day,
                                 day + 86400);
     build_s += secondsSince(tb);
-    auto tw = Clock::now();
+    auto tw = WallClock::now();
     const bool last = day + 86400 >= cluster.end;
     if (last) {
       std::vector<store::Block> hours;
@@ -325,7 +325,7 @@ int build(int argc, char** argv) {
 int runQueries(int argc, char** argv) {
   const std::string path = arg(argc, argv, "--store", "");
   const int repeat = std::max(1, std::atoi(arg(argc, argv, "--repeat", "3").c_str()));
-  auto t_open = Clock::now();
+  auto t_open = WallClock::now();
   auto opened = store::openSqliteStore(path, store::OpenMode::kReadOnly);
   if (!opened) {
     std::fprintf(stderr, "%s\n", opened.error().message.c_str());
@@ -353,6 +353,7 @@ int runQueries(int argc, char** argv) {
       {"7d aggregate=controller includeIdle", 7, {"controller"}, 0, true},
       {"30d aggregate=pod (container grain read)", 30, {"pod"}, 0, false},
   };
+  std::map<std::string, std::string> phases;
   std::printf("store opened (dimensions loaded) in %.3f s, %zu containers\n\n", open_s,
               st.dimensions().containerCount());
   std::printf("| query | first run (s) | best of %d (s) | result rows | JSON bytes | peak RSS (MiB) |\n",
@@ -367,14 +368,26 @@ int runQueries(int argc, char** argv) {
     double first = 0, best = 1e9;
     std::size_t rows = 0, json = 0;
     for (int i = 0; i < repeat; ++i) {
-      auto t0 = Clock::now();
-      auto sets = query::runAllocation(st, req);
+      auto t0 = WallClock::now();
+      auto steps = query::loadSteps(st, req);
+      if (!steps) {
+        std::fprintf(stderr, "%s: %s\n", c.name.c_str(), steps.error().message.c_str());
+        return 1;
+      }
+      const double read_s = secondsSince(t0);
+      auto t1 = WallClock::now();
+      auto sets = cost::computeAllocationRange(*steps, req.query, req.accumulate);
       if (!sets) {
         std::fprintf(stderr, "%s: %s\n", c.name.c_str(), sets.error().message.c_str());
         return 1;
       }
+      const double engine_s = secondsSince(t1);
+      auto t2 = WallClock::now();
       const std::string body = cost::toOpenCostJson(*sets);
+      const double json_s = secondsSince(t2);
       const double s = secondsSince(t0);
+      phases[c.name] = fmt::format("read blocks {:.3f} s, engine {:.3f} s, JSON {:.3f} s", read_s,
+                                   engine_s, json_s);
       if (i == 0) first = s;
       best = std::min(best, s);
       rows = 0;
@@ -384,6 +397,21 @@ int runQueries(int argc, char** argv) {
     std::printf("| %s | %.3f | %.3f | %zu | %zu | %.0f |\n", c.name.c_str(), first, best, rows,
                 json, peakRssMiB());
   }
+  {
+    // Decode cost alone: every day block of the 30 days, no aggregation.
+    auto plan = store::planWindow(st, "", end - 30 * 86400, end);
+    auto t0 = WallClock::now();
+    std::size_t rows = 0;
+    for (const auto& info : *plan) {
+      auto b = st.readBlock(info, store::ColumnSelection{});
+      if (b) rows += b->containers.size();
+    }
+    std::printf("\nread + decode %zu day blocks (%zu container rows), one thread: %.3f s\n",
+                plan->size(), rows, secondsSince(t0));
+  }
+  std::printf("\nlast run per query: ");
+  for (const auto& [name, text] : phases) std::printf("\n- %s: %s", name.c_str(), text.c_str());
+  std::printf("\n");
   (void)extent;
   return 0;
 }

@@ -179,26 +179,19 @@ std::string rawColumn(const std::vector<T>& col) {
   }
 }
 
-template <typename T>
-bool parseColumn(std::string_view raw, std::size_t rows, std::vector<T>& col) {
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (raw.size() < rows * 4) return false;
-    col.resize(rows);
-    std::size_t pos = rows * 4;
-    for (std::size_t i = 0; i < rows; ++i) {
-      std::uint32_t len;
-      std::memcpy(&len, raw.data() + i * 4, 4);
-      if (raw.size() - pos < len) return false;
-      col[i].assign(raw.data() + pos, len);
-      pos += len;
-    }
-    return pos == raw.size();
-  } else {
-    if (raw.size() != rows * sizeof(T)) return false;
-    col.resize(rows);
-    if (!raw.empty()) std::memcpy(col.data(), raw.data(), raw.size());
-    return true;
+// Bytes columns: rows little-endian u32 lengths, then the concatenated values.
+bool parseBytesColumn(std::string_view raw, std::size_t rows, std::vector<std::string>& col) {
+  if (raw.size() < rows * 4) return false;
+  col.resize(rows);
+  std::size_t pos = rows * 4;
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::uint32_t len;
+    std::memcpy(&len, raw.data() + i * 4, 4);
+    if (raw.size() - pos < len) return false;
+    col[i].assign(raw.data() + pos, len);
+    pos += len;
   }
+  return pos == raw.size();
 }
 
 }  // namespace
@@ -233,7 +226,8 @@ std::string encodeBlock(const Block& input, int level) {
       compressFrame(raw, std::is_same_v<T, std::string> ? 1 : sizeof(T), level, frames);
       entries.push_back({static_cast<std::uint8_t>(section), static_cast<std::uint16_t>(id),
                          static_cast<std::uint8_t>(columnTypeOf<T>()), n, raw.size(),
-                         frames.size() - before, checksum64(raw)});
+                         frames.size() - before,
+                         checksum64(std::string_view(frames).substr(before))});
     });
   });
   ByteWriter w;
@@ -323,15 +317,37 @@ Result<Block> decodeBlock(std::string_view bytes, const ColumnSelection& selecti
                                   id)};
         return;
       }
-      auto raw = decompressFrame(bytes.substr(it->offset, it->comp_size), it->raw_size,
-                                 std::is_same_v<T, std::string> ? 1 : sizeof(T));
-      if (!raw) {
-        error = raw.error().withContext(fmt::format("block section {} column {}", int(section), id));
-        return;
-      }
-      if (checksum64(*raw) != it->checksum || !parseColumn(*raw, it->rows, col)) {
+      // The directory checksum covers the compressed frame (cheap); zstd's own checksum
+      // covers the content.
+      const std::string_view frame = bytes.substr(it->offset, it->comp_size);
+      if (checksum64(frame) != it->checksum) {
         error = Error{ErrorCode::kCorrupt, fmt::format("block: section {} column {} fails its "
                                                        "checksum", int(section), id)};
+        return;
+      }
+      if constexpr (std::is_same_v<T, std::string>) {
+        auto raw = decompressFrame(frame, it->raw_size, 1);
+        if (!raw) {
+          error = raw.error().withContext(fmt::format("block section {} column {}", int(section), id));
+          return;
+        }
+        if (!parseBytesColumn(*raw, it->rows, col)) {
+          error = Error{ErrorCode::kCorrupt,
+                        fmt::format("block: section {} column {} is malformed", int(section), id)};
+        }
+      } else {
+        if (it->raw_size != static_cast<std::uint64_t>(it->rows) * sizeof(T)) {
+          error = Error{ErrorCode::kCorrupt,
+                        fmt::format("block: section {} column {} has the wrong size", int(section), id)};
+          return;
+        }
+        col.resize(it->rows);
+        if (it->rows == 0) return;
+        if (auto s = decompressFrameInto(frame, it->raw_size, sizeof(T),
+                                         reinterpret_cast<char*>(col.data()));
+            !s) {
+          error = s.error().withContext(fmt::format("block section {} column {}", int(section), id));
+        }
       }
     });
   });

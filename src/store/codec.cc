@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -36,17 +37,6 @@ std::string shuffle(std::string_view raw, std::size_t width) {
   return out;
 }
 
-std::string unshuffle(std::string_view shuffled, std::size_t width) {
-  std::string out(shuffled.size(), '\0');
-  const std::size_t n = shuffled.size() / width;
-  for (std::size_t b = 0; b < width; ++b) {
-    const char* src = shuffled.data() + b * n;
-    char* dst = out.data() + b;
-    for (std::size_t i = 0; i < n; ++i) dst[i * width] = src[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 void compressFrame(std::string_view raw, std::size_t element_size, int level, std::string& out) {
@@ -59,15 +49,38 @@ void compressFrame(std::string_view raw, std::size_t element_size, int level, st
   const std::size_t bound = ZSTD_compressBound(input.size());
   const std::size_t base = out.size();
   out.resize(base + bound);
-  const std::size_t n = ZSTD_compress(out.data() + base, bound, input.data(), input.size(), level);
+  struct Context {
+    ZSTD_CCtx* ctx = ZSTD_createCCtx();
+    ~Context() { ZSTD_freeCCtx(ctx); }
+  };
+  thread_local Context context;
+  ZSTD_CCtx_reset(context.ctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(context.ctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(context.ctx, ZSTD_c_checksumFlag, 1);
+  const std::size_t n =
+      ZSTD_compress2(context.ctx, out.data() + base, bound, input.data(), input.size());
   // Compression into a buffer of ZSTD_compressBound size cannot fail for valid levels.
   out.resize(base + (ZSTD_isError(n) ? 0 : n));
 }
 
-Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size,
-                                    std::size_t element_size) {
-  std::string out(raw_size, '\0');
-  const std::size_t n = ZSTD_decompress(out.data(), raw_size, frame.data(), frame.size());
+Status decompressFrameInto(std::string_view frame, std::size_t raw_size,
+                           std::size_t element_size, char* dest) {
+  // One decompression context and scratch buffer per thread: creating a context per column
+  // costs more than decoding a small column.
+  struct Context {
+    ZSTD_DCtx* ctx = ZSTD_createDCtx();
+    std::string scratch;
+    ~Context() { ZSTD_freeDCtx(ctx); }
+  };
+  thread_local Context context;
+  const bool shuffled = element_size > 1 && raw_size % element_size == 0;
+  char* target = dest;
+  if (shuffled) {
+    if (context.scratch.size() < raw_size) context.scratch.resize(raw_size);
+    target = context.scratch.data();
+  }
+  const std::size_t n =
+      ZSTD_decompressDCtx(context.ctx, target, raw_size, frame.data(), frame.size());
   if (ZSTD_isError(n)) {
     return fail(ErrorCode::kCorrupt, fmt::format("column frame: {}", ZSTD_getErrorName(n)));
   }
@@ -75,7 +88,27 @@ Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size
     return fail(ErrorCode::kCorrupt,
                 fmt::format("column frame: {} bytes after decompression, expected {}", n, raw_size));
   }
-  if (element_size > 1 && raw_size % element_size == 0) return unshuffle(out, element_size);
+  if (shuffled) {
+    const std::size_t count = raw_size / element_size;
+    // Unshuffle in cache-sized tiles so both sides stay in L1.
+    constexpr std::size_t kTile = 4096;
+    for (std::size_t base = 0; base < count; base += kTile) {
+      const std::size_t end = std::min(count, base + kTile);
+      for (std::size_t b = 0; b < element_size; ++b) {
+        const char* src = target + b * count;
+        for (std::size_t i = base; i < end; ++i) dest[i * element_size + b] = src[i];
+      }
+    }
+  }
+  return {};
+}
+
+Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size,
+                                    std::size_t element_size) {
+  std::string out(raw_size, '\0');
+  if (auto s = decompressFrameInto(frame, raw_size, element_size, out.data()); !s) {
+    return fail(s.error());
+  }
   return out;
 }
 

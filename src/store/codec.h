@@ -27,6 +27,11 @@ void compressFrame(std::string_view raw, std::size_t element_size, int level, st
 Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size,
                                     std::size_t element_size);
 
+// Same, into dest (raw_size bytes, already allocated): no intermediate copies on the hot path.
+// The frame's own content checksum (zstd XXH64) is verified.
+Status decompressFrameInto(std::string_view frame, std::size_t raw_size,
+                           std::size_t element_size, char* dest);
+
 // Little-endian encoders for the block container format.
 class ByteWriter {
  public:

@@ -280,7 +280,11 @@ class Generator {
     int mig = 1 + n / 1000;
     int shared = std::max(1, n / 100);
     cpu_nodes_ = std::max(1, n - whole - mig - shared);
-    replica_multiplier_ = std::clamp(cpu_nodes_ / 6, 1, 4);
+    // Large clusters run larger deployments, not only more of them: replicas grow with the
+    // square root of the pool (4x at ~100 nodes, ~60x at 4,000), tenants fill the rest. This
+    // keeps the namespace count realistic (hundreds, not tens of thousands, at 4,000 nodes).
+    replica_multiplier_ = std::clamp(cpu_nodes_ / 6, 1,
+                                     std::max(4, static_cast<int>(std::sqrt(cpu_nodes_))));
     std::vector<Pool> cpu_pools;
     if (n < 200) {
       cpu_pools = {{"general-xlarge", &kM5Xlarge, false, false, PoolKind::kCpu, 0.30},
