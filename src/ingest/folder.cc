@@ -1087,6 +1087,7 @@ class InventorySink final : public source::SampleSink {
  public:
   explicit InventorySink(Folder::State* s) : s_(s) {}
   void onSample(const Sample& sample) override { s_->onInventory(sample); }
+  bool wantFamily(std::string_view family) override { return family.starts_with("kube_"); }
 
  private:
   Folder::State* s_;
@@ -1095,6 +1096,7 @@ class InventorySink final : public source::SampleSink {
 class UsageSink final : public source::SampleSink {
  public:
   explicit UsageSink(Folder::State* s) : s_(s) {}
+  bool wantFamily(std::string_view family) override { return !family.starts_with("kube_"); }
   void onSample(const Sample& sample) override {
     if (sample.metric.starts_with("kube_")) return;  // already folded in the inventory pass
     s_->onUsage(sample);

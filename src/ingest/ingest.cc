@@ -45,10 +45,9 @@ Result<IngestReport> ingestSnapshot(const std::string& dir, store::Store& store,
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t i = 0; i < om.size(); ++i) {
       progress(pass == 0 ? "inventory" : "usage", static_cast<double>(i) / static_cast<double>(om.size()));
-      auto text = source::readFile(om[i]);
-      if (!text) return fail(text.error());
-      if (auto s = source::parseOpenMetrics(*text, om[i], pass == 0 ? folder.inventorySink()
-                                                                   : folder.usageSink());
+      // Memory-mapped: each pass parses only its own families (SampleSink::wantFamily).
+      if (auto s = source::parseOpenMetricsFile(om[i], pass == 0 ? folder.inventorySink()
+                                                                 : folder.usageSink());
           !s) {
         return fail(s.error());
       }

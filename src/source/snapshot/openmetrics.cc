@@ -19,6 +19,8 @@ namespace trimtab::source {
 SampleSink::~SampleSink() = default;
 void SampleSink::onType(std::string_view, std::string_view) {}
 
+bool SampleSink::wantFamily(std::string_view) { return true; }
+
 namespace {
 
 // Character classes by table: the hot loops run once per byte of every line.
@@ -105,6 +107,7 @@ class Parser {
  public:
   Parser(std::string_view text, std::string_view source, SampleSink& sink)
       : text_(text), source_(source), sink_(sink) {
+    // skip_family_: the family whose sample lines are skipped (empty: none).
     labels_.reserve(32);
   }
 
@@ -127,6 +130,7 @@ class Parser {
         continue;
       }
       if (line.empty()) continue;
+      if (!skip_family_.empty() && line[0] != '#' && line.starts_with(skip_family_)) continue;
       if (line[0] == '#') {
         if (line == "# EOF") {
           eof_seen = true;
@@ -160,6 +164,7 @@ class Parser {
     }
     while (i < rest.size() && isNameChar(rest[i])) ++i;
     std::string_view family = rest.substr(0, i);
+    if (family != skip_family_) skip_family_ = {};
     if (i < rest.size() && rest[i] != ' ') {
       return error(fmt::format("bad character in metric family name \"{}\"", rest.substr(0, i + 1)));
     }
@@ -172,6 +177,7 @@ class Parser {
       for (auto t : kTypes) known = known || t == type;
       if (!known) return error(fmt::format("unknown metric type \"{}\" for \"{}\"", type, family));
       sink_.onType(family, type);
+      if (!sink_.wantFamily(family)) skip_family_ = family;
     }
     return {};
   }
@@ -302,6 +308,7 @@ class Parser {
   }
 
   std::string_view text_;
+  std::string_view skip_family_;
   std::string_view source_;
   SampleSink& sink_;
   std::size_t line_no_ = 0;

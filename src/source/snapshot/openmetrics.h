@@ -43,6 +43,10 @@ class SampleSink {
   virtual void onSample(const Sample& sample) = 0;
   // Called for each "# TYPE family type" line; the default ignores it.
   virtual void onType(std::string_view family, std::string_view type);
+  // Asked at each "# TYPE family" line; returning false lets the parser skip that family's
+  // sample lines without parsing them (a consumer reading a file in several passes parses each
+  // family once). A skipped line that does not start with the family's name is parsed anyway.
+  virtual bool wantFamily(std::string_view family);
 };
 
 // Parses the whole text, calling sink.onSample for each sample in input order.

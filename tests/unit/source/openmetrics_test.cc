@@ -215,3 +215,33 @@ TEST(SourceOpenMetricsWriter, WritesToFile) {
 
 }  // namespace
 }  // namespace trimtab::source
+
+namespace trimtab::source {
+namespace {
+
+class CountingSink final : public SampleSink {
+ public:
+  explicit CountingSink(std::string_view skip) : skip_(skip) {}
+  void onSample(const Sample& s) override { names.emplace_back(s.metric); }
+  bool wantFamily(std::string_view family) override { return family != skip_; }
+  std::vector<std::string> names;
+
+ private:
+  std::string_view skip_;
+};
+
+TEST(SourceOpenMetricsParser, UnwantedFamiliesAreSkippedButForeignLinesStillParse) {
+  const std::string text =
+      "# TYPE a gauge\na{x=\"1\"} 1 1\na{x=\"2\"} 2 1\n"
+      "b_total 3 1\n"  // not family a: parsed even though a is skipped
+      "# TYPE c counter\nc_total 4 1\n# EOF\n";
+  CountingSink skip_a("a");
+  ASSERT_TRUE(parseOpenMetrics(text, "t.om", skip_a));
+  EXPECT_EQ(skip_a.names, (std::vector<std::string>{"b_total", "c_total"}));
+  CountingSink all("");
+  ASSERT_TRUE(parseOpenMetrics(text, "t.om", all));
+  EXPECT_EQ(all.names.size(), 4u);
+}
+
+}  // namespace
+}  // namespace trimtab::source
