@@ -38,8 +38,9 @@ Usage:
   trimtab demo [--nodes N] [--days D] [--seed S] [--interval SECONDS (default 300)] [--out DIR]
       Generate a realistic demo cluster (snapshot in DIR/snapshot), ingest it into
       DIR/store.db and print the cost by namespace with idle cost and efficiency.
-  trimtab ingest SNAPSHOT_DIR --store PATH [--cluster NAME] [--pricing FILE]
-      Fold a snapshot (kubectl JSON + OpenMetrics) into the block store.
+  trimtab ingest SNAPSHOT_DIR --store PATH [--cluster NAME] [--pricing FILE] [--keep-hourly D]
+      Fold a snapshot (kubectl JSON + OpenMetrics) into the block store; with --keep-hourly,
+      hour blocks older than D before the newest data are pruned (day blocks keep them).
   trimtab allocation --store PATH --window W [--aggregate K[,K...]] [--step S]
       [--accumulate[=all|hour|day|week|month|quarter]] [--include-idle] [--share-idle]
       [--idle-by-node] [--split-idle] [--share-namespaces NS[,NS...]]
@@ -50,6 +51,8 @@ Usage:
       Nodes, disks and load balancers with their cost and price source.
   trimtab store info --store PATH
       Stored clusters, time range, blocks and sizes.
+  trimtab store prune --store PATH --keep-hourly DURATION
+      Hourly retention, e.g. --keep-hourly 7d (whole UTC days are kept at daily resolution).
   trimtab version
 
 Windows: 7d, 24h, today, yesterday, week, lastweek, month, lastmonth, "7d offset 1d",
@@ -372,6 +375,33 @@ int cmdAssets(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// Keeps hour blocks for the last `keep` of the stored data (whole UTC days; day blocks keep
+// everything older at daily resolution).
+int pruneHourly(store::Store& store, const std::string& keep_text) {
+  auto keep = cost::parseDuration(keep_text);
+  if (!keep || *keep < 0) {
+    printError(keep ? Error{ErrorCode::kInvalidArgument, "--keep-hourly: must not be negative"}
+                    : keep.error().withContext("--keep-hourly"));
+    return kExitUsage;
+  }
+  auto extent = store.extent();
+  if (!extent) {
+    printError(extent.error());
+    return kExitError;
+  }
+  if (extent->second == 0) return kExitOk;
+  UnixSeconds before = extent->second - static_cast<UnixSeconds>(*keep);
+  before -= ((before % store::kDaySeconds) + store::kDaySeconds) % store::kDaySeconds;
+  auto deleted = store.pruneHourBlocks(before);
+  if (!deleted) {
+    printError(deleted.error());
+    return kExitError;
+  }
+  std::fprintf(stderr, "pruned %zu hour blocks before %s (day blocks keep that data)\n", *deleted,
+               cost::formatRfc3339(static_cast<double>(before)).c_str());
+  return kExitOk;
+}
+
 int doIngest(const std::string& dir, store::Store& store, const std::string& cluster,
              const std::string& pricing, bool quiet) {
   Progress progress;
@@ -404,7 +434,7 @@ int doIngest(const std::string& dir, store::Store& store, const std::string& clu
 }
 
 int cmdIngest(const std::vector<std::string>& argv) {
-  auto args = Args::parse("ingest", argv, {"store", "cluster", "pricing"}, {"quiet"});
+  auto args = Args::parse("ingest", argv, {"store", "cluster", "pricing", "keep-hourly"}, {"quiet"});
   if (!args) {
     printError(args.error());
     return kExitUsage;
@@ -418,8 +448,11 @@ int cmdIngest(const std::vector<std::string>& argv) {
     printError(store.error());
     return exitCodeFor(store.error());
   }
-  return doIngest(args->positional()[0], **store, args->valueOr("cluster", "default"),
-                  args->valueOr("pricing", ""), args->flag("quiet"));
+  const int rc = doIngest(args->positional()[0], **store, args->valueOr("cluster", "default"),
+                         args->valueOr("pricing", ""), args->flag("quiet"));
+  if (rc != kExitOk) return rc;
+  if (auto keep = args->value("keep-hourly")) return pruneHourly(**store, *keep);
+  return kExitOk;
 }
 
 int cmdDemo(const std::vector<std::string>& argv) {
@@ -502,13 +535,29 @@ int cmdDemo(const std::vector<std::string>& argv) {
 }
 
 int cmdStore(const std::vector<std::string>& argv) {
-  auto args = Args::parse("store", argv, {"store"}, {});
+  auto args = Args::parse("store", argv, {"store", "keep-hourly"}, {});
   if (!args) {
     printError(args.error());
     return kExitUsage;
   }
-  if (args->positional().empty() || args->positional()[0] != "info") {
-    printError(Error{ErrorCode::kInvalidArgument, "store: expected `store info --store PATH`"});
+  const std::string sub = args->positional().empty() ? "" : args->positional()[0];
+  if (sub == "prune") {
+    auto keep = args->value("keep-hourly");
+    if (!keep) {
+      printError(Error{ErrorCode::kInvalidArgument, "store prune: --keep-hourly DURATION is required"});
+      return kExitUsage;
+    }
+    auto rw = openStore(*args, store::OpenMode::kReadWrite);
+    if (!rw) {
+      printError(rw.error());
+      return exitCodeFor(rw.error());
+    }
+    return pruneHourly(**rw, *keep);
+  }
+  if (sub != "info") {
+    printError(Error{ErrorCode::kInvalidArgument,
+                     "store: expected `store info --store PATH` or `store prune --store PATH "
+                     "--keep-hourly DURATION`"});
     return kExitUsage;
   }
   auto store = openStore(*args, store::OpenMode::kReadOnly);
@@ -526,6 +575,10 @@ int cmdStore(const std::vector<std::string>& argv) {
   std::printf("clusters:   %zu\n", clusters->size());
   std::printf("range:      %s to %s\n", cost::formatRfc3339(static_cast<double>(extent->first)).c_str(),
               cost::formatRfc3339(static_cast<double>(extent->second)).c_str());
+  if ((*store)->hourlyHorizon() > 0) {
+    std::printf("hourly:     pruned before %s\n",
+                cost::formatRfc3339(static_cast<double>((*store)->hourlyHorizon())).c_str());
+  }
   std::printf("containers: %zu  nodes: %zu  volumes: %zu  services: %zu  strings: %zu\n",
               dims.containerCount(), dims.nodeCount(), dims.volumeCount(), dims.serviceCount(),
               dims.stringCount());

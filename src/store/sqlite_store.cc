@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "model/time_format.h"
 #include "store/codec.h"
 #include "store/store.h"
 
@@ -66,7 +67,13 @@ class SqliteStore final : public Store {
 
   Status init(OpenMode mode) {
     if (mode == OpenMode::kReadWrite) {
-      if (auto s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s) return s;
+      // auto_vacuum only takes effect on a new database: pruned hour blocks give their pages
+      // back (incremental_vacuum) instead of leaving the file at its peak size.
+      if (auto s = exec("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
+                        "PRAGMA synchronous=FULL;");
+          !s) {
+        return s;
+      }
       if (auto s = exec(
               "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
               "CREATE TABLE IF NOT EXISTS dimension_chunks(seq INTEGER PRIMARY KEY, "
@@ -97,6 +104,10 @@ class SqliteStore final : public Store {
                     fmt::format("{}: store schema version {} (this build reads {})", path_,
                                 version, kSchemaVersion));
       }
+    }
+    {
+      Statement h(db_, "SELECT value FROM meta WHERE key = 'hourly_horizon'");
+      if (h.ok() && h.step() == SQLITE_ROW) hourly_horizon_ = std::atoll(std::string(h.text(0)).c_str());
     }
     Statement st(db_, "SELECT seq, data FROM dimension_chunks ORDER BY seq");
     if (!st.ok()) return sqlError("reading dimensions");
@@ -215,6 +226,36 @@ class SqliteStore final : public Store {
     return block;
   }
 
+  Result<std::size_t> pruneHourBlocks(UnixSeconds before) override {
+    if (auto s = exec("BEGIN IMMEDIATE"); !s) return fail(s.error());
+    std::size_t deleted = 0;
+    auto result = [&]() -> Status {
+      Statement del(db_, "DELETE FROM blocks WHERE kind = 0 AND end <= ?1");
+      del.bind(1, before);
+      if (del.step() != SQLITE_DONE) return sqlError("pruning hour blocks");
+      deleted = static_cast<std::size_t>(sqlite3_changes(db_));
+      const UnixSeconds horizon = std::max(hourly_horizon_, before);
+      Statement meta(db_, "INSERT INTO meta VALUES('hourly_horizon', ?1) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      meta.bind(1, std::to_string(horizon));
+      if (meta.step() != SQLITE_DONE) return sqlError("recording the hourly horizon");
+      return {};
+    }();
+    if (!result) {
+      (void)exec("ROLLBACK");
+      return fail(result.error());
+    }
+    if (auto s = exec("COMMIT"); !s) {
+      (void)exec("ROLLBACK");
+      return fail(s.error());
+    }
+    hourly_horizon_ = std::max(hourly_horizon_, before);
+    (void)exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);");
+    return deleted;
+  }
+
+  UnixSeconds hourlyHorizon() const override { return hourly_horizon_; }
+
   Result<std::vector<std::string>> clusters() const override {
     Statement st(db_, "SELECT DISTINCT cluster FROM blocks ORDER BY cluster");
     if (!st.ok()) return sqlError("listing clusters");
@@ -329,6 +370,7 @@ class SqliteStore final : public Store {
   std::string path_;
   Dimensions dims_;
   Dimensions::Mark committed_mark_;
+  UnixSeconds hourly_horizon_ = 0;
 };
 
 }  // namespace
@@ -359,6 +401,19 @@ Result<std::vector<BlockInfo>> planWindow(const Store& store, std::string_view c
   if (to <= from) return plan;
   const UnixSeconds first_full_day = (from + kDaySeconds - 1) / kDaySeconds * kDaySeconds;
   const UnixSeconds last_full_day_end = to / kDaySeconds * kDaySeconds;
+  // Parts of the window that need hour blocks: before the first whole day and after the last.
+  const bool whole_days = first_full_day < last_full_day_end;
+  const UnixSeconds hourly_from = from;
+  const UnixSeconds hourly_until = whole_days ? std::max(first_full_day, from) : to;
+  const bool needs_hours_before_horizon =
+      (hourly_until > hourly_from && hourly_from < store.hourlyHorizon()) ||
+      (whole_days && last_full_day_end < to && last_full_day_end < store.hourlyHorizon());
+  if (needs_hours_before_horizon) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("window: hourly data before {} was pruned by the hourly "
+                            "retention; use whole UTC days (e.g. step 1d) for older data",
+                            model::formatRfc3339(store.hourlyHorizon())));
+  }
   if (first_full_day < last_full_day_end) {
     auto days = store.listBlocks(cluster, BlockKind::kDay, first_full_day, last_full_day_end);
     if (!days) return days;

@@ -62,6 +62,14 @@ class Store {
   // Thread-safe (may be called concurrently with other reads, not with commit()).
   virtual Result<Block> readBlock(const BlockInfo& info, const ColumnSelection& columns) const = 0;
   virtual Result<std::vector<std::string>> clusters() const = 0;
+
+  // Hourly retention: deletes hour blocks that end at or before `before` (their days keep
+  // their day blocks, so totals are unchanged) and returns the space to the file. Queries that
+  // need hourly resolution before the horizon then fail with a clear error instead of
+  // returning partial days. Returns the number of hour blocks deleted.
+  virtual Result<std::size_t> pruneHourBlocks(UnixSeconds before) = 0;
+  // Hour blocks before this time were pruned (0 = none).
+  virtual UnixSeconds hourlyHorizon() const = 0;
   // [first hour start, last hour end) of the stored data; {0,0} when empty.
   virtual Result<std::pair<UnixSeconds, UnixSeconds>> extent() const = 0;
 };

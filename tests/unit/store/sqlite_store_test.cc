@@ -238,3 +238,43 @@ TEST(SqliteStore, KilledAtRandomMomentsStaysConsistent) {
 
 }  // namespace
 }  // namespace trimtab::store
+
+namespace trimtab::store {
+namespace {
+
+TEST(SqliteStore, PruningHourBlocksKeepsDayTotalsAndRefusesHourlyQueriesBeforeTheHorizon) {
+  char tmpl[] = "/tmp/trimtab-prune-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/store.db";
+  {
+    auto store = openSqliteStore(path, OpenMode::kReadWrite);
+    ASSERT_TRUE(store);
+    std::vector<Block> blocks;
+    for (int h = 0; h < 72; ++h) blocks.push_back(hourBlock((*store)->mutableDimensions(), h * 3600, 1.0, 50));
+    ASSERT_TRUE((*store)->commit(std::move(blocks)));
+    auto onDisk = [&] {
+      std::error_code ec;
+      const auto wal = fs::file_size(path + "-wal", ec);
+      return fs::file_size(path) + (ec ? 0 : wal);
+    };
+    const auto size_before = onDisk();
+    auto deleted = (*store)->pruneHourBlocks(2 * kDaySeconds);
+    ASSERT_TRUE(deleted) << deleted.error().message;
+    EXPECT_EQ(*deleted, 48u);
+    EXPECT_EQ((*store)->hourlyHorizon(), 2 * kDaySeconds);
+    EXPECT_DOUBLE_EQ(sumCpuHours(**store, BlockKind::kDay), 72 * (50 * 1.0 + 1225));
+    EXPECT_LT(onDisk(), size_before);
+  }
+  auto store = openSqliteStore(path, OpenMode::kReadOnly);
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->hourlyHorizon(), 2 * kDaySeconds);
+  EXPECT_TRUE(planWindow(**store, "", 0, 2 * kDaySeconds));                  // whole days
+  EXPECT_TRUE(planWindow(**store, "", 2 * kDaySeconds + 3600, 3 * kDaySeconds));  // after
+  auto refused = planWindow(**store, "", 3600, kDaySeconds);                 // hours before
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("pruned"), std::string::npos);
+  fs::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace trimtab::store
