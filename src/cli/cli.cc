@@ -35,7 +35,7 @@ constexpr int kExitUsage = 2;
 const char* kUsage = R"(trimtab — Kubernetes cost, capacity and efficiency engine
 
 Usage:
-  trimtab demo [--nodes N] [--days D] [--seed S] [--interval SECONDS (default 300)] [--out DIR]
+  trimtab demo [--nodes N] [--days D] [--seed S] [--interval SECONDS] [--out DIR]
       Generate a realistic demo cluster (snapshot in DIR/snapshot), ingest it into
       DIR/store.db and print the cost by namespace with idle cost and efficiency.
   trimtab ingest SNAPSHOT_DIR --store PATH [--cluster NAME] [--pricing FILE] [--keep-hourly D]
@@ -466,7 +466,7 @@ int cmdDemo(const std::vector<std::string>& argv) {
   auto nodes = args->integer("nodes", 0, 0, 100000);
   auto days = args->integer("days", 2, 1, 90);
   auto seed = args->integer("seed", 42, 0, std::numeric_limits<long long>::max());
-  auto interval = args->integer("interval", 300, 10, 3600);
+  auto interval = args->integer("interval", 0, 10, 3600);  // 0: chosen from the cluster size
   for (const auto* r : {&nodes, &days, &seed, &interval}) {
     if (!*r) {
       printError(r->error());
@@ -499,7 +499,26 @@ int cmdDemo(const std::vector<std::string>& argv) {
   std::filesystem::remove(store_path + "-wal", ec);
   std::filesystem::remove(store_path + "-shm", ec);
   const auto t0 = std::chrono::steady_clock::now();
+  if (options.scrape_interval_seconds == 0) options.scrape_interval_seconds = 300;
   source::DemoCluster cluster = source::generateDemo(options);
+  if (!args->value("interval")) {
+    // Keep the snapshot a size a laptop can hold: about 7 series per container and 10 per node
+    // at ~230 bytes per sample; pick the shortest standard interval that stays under ~50 M
+    // samples (~12 GB). The default demo stays at 300 s.
+    const double series = 7.0 * static_cast<double>(cluster.containerCount()) +
+                          10.0 * static_cast<double>(cluster.objects.nodes.size());
+    for (int candidate : {300, 600, 900, 1800, 3600}) {
+      options.scrape_interval_seconds = candidate;
+      if (series * options.days * 86400.0 / candidate <= 50e6) break;
+    }
+    if (options.scrape_interval_seconds != 300) {
+      std::fprintf(stderr, "demo: %zu containers: scrape interval %d s keeps the snapshot near "
+                           "%.0f M samples (set --interval to override)\n",
+                   cluster.containerCount(), options.scrape_interval_seconds,
+                   series * options.days * 86400.0 / options.scrape_interval_seconds / 1e6);
+      cluster = source::generateDemo(options);
+    }
+  }
   {
     Progress progress;
     if (auto s = source::writeSnapshot(cluster, snapshot,
