@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,7 @@ Usage:
       [--share-labels KEY:VALUE[,...]] [--share-cost DOLLARS_PER_MONTH]
       [--share-split weighted|even] [--filter F] [--format table|json|csv]
       OpenCost-compatible cost allocation (JSON is OpenCost's /allocation response).
-  trimtab assets --store PATH --window W [--format table|json]
+  trimtab assets --store PATH --window W [--filter F] [--format table|json]
       Nodes, disks and load balancers with their cost and price source.
   trimtab store info --store PATH
       Stored clusters, time range, blocks and sizes.
@@ -329,7 +330,7 @@ int cmdAllocation(const std::vector<std::string>& argv) {
 }
 
 int cmdAssets(const std::vector<std::string>& argv) {
-  auto args = Args::parse("assets", argv, {"store", "window", "format", "cluster"}, {});
+  auto args = Args::parse("assets", argv, {"store", "window", "format", "cluster", "filter"}, {});
   if (!args) {
     printError(args.error());
     return kExitUsage;
@@ -344,7 +345,17 @@ int cmdAssets(const std::vector<std::string>& argv) {
     printError(store.error());
     return exitCodeFor(store.error());
   }
-  auto set = query::loadAssets(**store, *window, args->valueOr("cluster", ""));
+  std::optional<cost::Filter> filter;
+  if (auto f = args->value("filter"); f && !f->empty()) {
+    auto parsed = cost::parseAssetFilter(*f);
+    if (!parsed) {
+      printError(parsed.error().withContext("--filter"));
+      return kExitUsage;
+    }
+    filter = std::move(*parsed);
+  }
+  auto set = query::loadAssets(**store, *window, args->valueOr("cluster", ""),
+                               filter ? &*filter : nullptr);
   if (!set) {
     printError(set.error());
     return kExitError;

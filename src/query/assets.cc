@@ -11,7 +11,7 @@
 namespace trimtab::query {
 
 Result<AssetSet> loadAssets(const store::Store& store, const cost::Window& window,
-                            const std::string& cluster) {
+                            const std::string& cluster, const cost::Filter* filter) {
   AssetSet out;
   out.window = window;
   auto plan = store::planWindow(store, cluster, window.start, window.end);
@@ -106,6 +106,22 @@ Result<AssetSet> loadAssets(const store::Store& store, const cost::Window& windo
     a.category = "Network";
     a.key = a.cluster + "/" + a.name;
     out.assets.push_back(std::move(a));
+  }
+  if (filter != nullptr) {
+    std::erase_if(out.assets, [&](const Asset& a) {
+      cost::AssetProperties p;
+      p.name = a.name;
+      p.asset_type = a.type;
+      p.category = a.category;
+      p.cluster = a.cluster;
+      p.provider_id = a.provider_id;
+      if (a.price_source.starts_with("catalog:")) {
+        p.provider = a.price_source.substr(8, a.price_source.find(':', 8) - 8);
+      }
+      p.labels = a.labels;
+      cost::sortStringMap(p.labels);
+      return !filter->matches(p);
+    });
   }
   std::sort(out.assets.begin(), out.assets.end(),
             [](const Asset& a, const Asset& b) { return a.key < b.key; });

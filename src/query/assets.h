@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cost/filter.h"
 #include "cost/window.h"
 #include "model/error.h"
 #include "store/store.h"
@@ -33,8 +34,10 @@ struct AssetSet {
 };
 
 // cluster empty = all clusters.
+// filter (optional): OpenCost asset filter fields name, assetType, category, cluster,
+// provider, providerID, label[k].
 Result<AssetSet> loadAssets(const store::Store& store, const cost::Window& window,
-                            const std::string& cluster);
+                            const std::string& cluster, const cost::Filter* filter = nullptr);
 
 std::string assetsToOpenCostJson(const AssetSet& set);
 

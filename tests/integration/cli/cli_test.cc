@@ -110,6 +110,11 @@ TEST_F(CliDemo, AssetsNameTheirPriceSource) {
   const CommandResult json = trimtab(fmt::format("assets --store {} --window {} --format json", store(), window()));
   ASSERT_EQ(json.exit_code, 0);
   EXPECT_NE(json.out.find("\"priceSource\""), std::string::npos);
+  const CommandResult disks = trimtab(fmt::format("assets --store {} --window {} --filter "
+                                                  "'assetType:\"Disk\"'", store(), window()));
+  ASSERT_EQ(disks.exit_code, 0) << disks.err;
+  EXPECT_NE(disks.out.find("Disk"), std::string::npos);
+  EXPECT_EQ(disks.out.find("Node"), std::string::npos) << disks.out;
 }
 
 TEST_F(CliDemo, ReingestingTheDemoSnapshotChangesNothing) {
