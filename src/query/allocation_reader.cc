@@ -323,18 +323,18 @@ cost::StepInput buildStep(const StepAcc& acc, const Grouping& g, const Dimension
     set.allocations.push_back(std::move(al));
     return set.allocations.back();
   };
+  // The allocation a share row lands on; pointers are valid until the next unmountedFor().
+  auto allocationOf = [&](std::uint32_t group, const std::string& cluster) -> cost::Allocation* {
+    if (group == kUnmountedGroup) return &unmountedFor(cluster);
+    if (index_of[group] < 0) return nullptr;
+    return &set.allocations[static_cast<std::size_t>(index_of[group])];
+  };
   for (const auto& [key, value] : acc.pv) {
     const auto& [group, volume] = key;
     const store::VolumeDim& v = dims.volume(volume);
     const std::string cluster(dims.str(v.cluster));
-    cost::Allocation* al = nullptr;
-    if (group == kUnmountedGroup) {
-      al = &unmountedFor(cluster);
-    } else if (index_of[group] >= 0) {
-      al = &set.allocations[static_cast<std::size_t>(index_of[group])];
-    } else {
-      continue;
-    }
+    cost::Allocation* al = allocationOf(group, cluster);
+    if (al == nullptr) continue;
     cost::PvAllocation& pv = al->pvs[fmt::format("cluster={}:name={}", cluster, dims.str(v.name))];
     pv.byte_hours += value.first;
     pv.cost += value.second;
@@ -344,14 +344,8 @@ cost::StepInput buildStep(const StepAcc& acc, const Grouping& g, const Dimension
     const auto& [group, service] = key;
     const store::ServiceDim& s = dims.service(service);
     const std::string cluster(dims.str(s.cluster));
-    cost::Allocation* al = nullptr;
-    if (group == kUnmountedGroup) {
-      al = &unmountedFor(cluster);
-    } else if (index_of[group] >= 0) {
-      al = &set.allocations[static_cast<std::size_t>(index_of[group])];
-    } else {
-      continue;
-    }
+    cost::Allocation* al = allocationOf(group, cluster);
+    if (al == nullptr) continue;
     al->load_balancer_cost += value.second;
     cost::LbAllocation& lb = al->lb_allocations[fmt::format(
         "{}/{}/{}", cluster, dims.str(s.namespace_name), dims.str(s.name))];
