@@ -305,27 +305,20 @@ struct Folder::State {
     return id;
   }
 
-  std::uint32_t nodeId(std::string_view name) {
-    auto it = node_ids.find(std::string(name));
-    if (it != node_ids.end()) return it->second;
-    const auto id = static_cast<std::uint32_t>(nodes.size());
-    NodeState n;
-    n.name = name;
-    nodes.push_back(std::move(n));
-    node_ids.emplace(std::string(name), id);
-    return id;
+  // Dense id of the named node or volume, created on first sight.
+  template <typename Item>
+  static std::uint32_t idByName(std::vector<Item>& items,
+                                std::unordered_map<std::string, std::uint32_t>& ids,
+                                std::string_view name) {
+    auto [it, inserted] = ids.try_emplace(std::string(name), static_cast<std::uint32_t>(items.size()));
+    if (inserted) {
+      items.emplace_back();
+      items.back().name = name;
+    }
+    return it->second;
   }
-
-  std::uint32_t volumeId(std::string_view name) {
-    auto it = volume_ids.find(std::string(name));
-    if (it != volume_ids.end()) return it->second;
-    const auto id = static_cast<std::uint32_t>(volumes.size());
-    VolumeState v;
-    v.name = name;
-    volumes.push_back(std::move(v));
-    volume_ids.emplace(std::string(name), id);
-    return id;
-  }
+  std::uint32_t nodeId(std::string_view name) { return idByName(nodes, node_ids, name); }
+  std::uint32_t volumeId(std::string_view name) { return idByName(volumes, volume_ids, name); }
 
   void onInventory(const Sample& s);
   void onUsage(const Sample& s);
