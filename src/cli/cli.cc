@@ -430,6 +430,12 @@ int doIngest(const std::string& dir, store::Store& store, const std::string& clu
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const std::string& w : report->warnings) std::fprintf(stderr, "trimtab: warning: %s\n", w.c_str());
+  if (report->fold.unmatched_usage_samples > 0) {
+    std::fprintf(stderr,
+                 "trimtab: warning: %llu usage samples name containers or pods with no "
+                 "kube_pod_container_status_running or request series; they were not allocated\n",
+                 static_cast<unsigned long long>(report->fold.unmatched_usage_samples));
+  }
   if (!quiet) {
     const auto& f = report->fold;
     std::fprintf(stderr,
@@ -500,12 +506,22 @@ int cmdDemo(const std::vector<std::string>& argv) {
   const std::string snapshot = out + "/snapshot";
   const std::string store_path = out + "/store.db";
   std::error_code ec;
+  // Only a directory this command made is cleared: it carries a marker file.
+  const std::string marker = out + "/.trimtab-demo";
+  if ((std::filesystem::exists(snapshot, ec) || std::filesystem::exists(store_path, ec)) &&
+      !std::filesystem::exists(marker, ec)) {
+    printError(Error{ErrorCode::kInvalidArgument,
+                     fmt::format("demo: {} already holds a snapshot or store not made by `trimtab "
+                                 "demo`; choose another --out", out)});
+    return kExitUsage;
+  }
   std::filesystem::remove_all(snapshot, ec);
   std::filesystem::create_directories(snapshot, ec);
   if (ec) {
     printError(Error{ErrorCode::kIo, fmt::format("{}: {}", snapshot, ec.message())});
     return kExitError;
   }
+  if (std::FILE* f = std::fopen(marker.c_str(), "w")) std::fclose(f);
   std::filesystem::remove(store_path, ec);
   std::filesystem::remove(store_path + "-wal", ec);
   std::filesystem::remove(store_path + "-shm", ec);

@@ -152,3 +152,19 @@ TEST_F(CliDemo, BadInputIsOneLineAndANonZeroExit) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliDemoOut, RefusesToClearADirectoryItDidNotMake) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("trimtab-cli-foreign-{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir / "snapshot");
+  std::ofstream(dir / "snapshot" / "precious.json") << "{}";
+  const CommandResult r = trimtab(fmt::format("demo --nodes 4 --days 1 --out {}", dir.string()));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("choose another --out"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "snapshot" / "precious.json"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
