@@ -634,6 +634,10 @@ void Folder::State::onUsage(const Sample& s) {
   }
   const bool prof = m == "DCGM_FI_PROF_GR_ENGINE_ACTIVE";
   if (prof || m == "DCGM_FI_DEV_GPU_UTIL") {
+    if (labelOrExported(s, "pod").empty()) {  // a GPU no pod holds: device-level only
+      ++stats.ignored_samples;
+      return;
+    }
     const auto id = containerId(labelOrExported(s, "namespace"), labelOrExported(s, "pod"),
                                 labelOrExported(s, "container"), false);
     if (id == std::numeric_limits<std::uint32_t>::max()) {
