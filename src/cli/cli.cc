@@ -303,6 +303,25 @@ Result<cost::Window> windowFromArgs(const Args& args) {
   return alignToHours(*w);
 }
 
+// Parses --window and opens --store read-only. On failure prints the error and returns the
+// exit code; nullopt on success.
+std::optional<int> windowAndStore(const Args& args, cost::Window& window,
+                                  std::unique_ptr<store::Store>& store) {
+  auto w = windowFromArgs(args);
+  if (!w) {
+    printError(w.error());
+    return kExitUsage;
+  }
+  auto opened = openStore(args, store::OpenMode::kReadOnly);
+  if (!opened) {
+    printError(opened.error());
+    return exitCodeFor(opened.error());
+  }
+  window = *w;
+  store = std::move(*opened);
+  return std::nullopt;
+}
+
 const std::set<std::string> kAllocationValueFlags = {
     "store", "window", "aggregate", "step", "accumulate-by", "share-namespaces", "share-labels",
     "share-cost", "share-split", "filter", "format", "cluster"};
@@ -316,17 +335,10 @@ int cmdAllocation(const std::vector<std::string>& argv) {
     printError(args.error());
     return kExitUsage;
   }
-  auto window = windowFromArgs(*args);
-  if (!window) {
-    printError(window.error());
-    return kExitUsage;
-  }
-  auto store = openStore(*args, store::OpenMode::kReadOnly);
-  if (!store) {
-    printError(store.error());
-    return exitCodeFor(store.error());
-  }
-  return runAllocation(*args, **store, *window);
+  cost::Window window;
+  std::unique_ptr<store::Store> store;
+  if (auto rc = windowAndStore(*args, window, store)) return *rc;
+  return runAllocation(*args, *store, window);
 }
 
 int cmdAssets(const std::vector<std::string>& argv) {
@@ -335,16 +347,9 @@ int cmdAssets(const std::vector<std::string>& argv) {
     printError(args.error());
     return kExitUsage;
   }
-  auto window = windowFromArgs(*args);
-  if (!window) {
-    printError(window.error());
-    return kExitUsage;
-  }
-  auto store = openStore(*args, store::OpenMode::kReadOnly);
-  if (!store) {
-    printError(store.error());
-    return exitCodeFor(store.error());
-  }
+  cost::Window window;
+  std::unique_ptr<store::Store> store;
+  if (auto rc = windowAndStore(*args, window, store)) return *rc;
   std::optional<cost::Filter> filter;
   if (auto f = args->value("filter"); f && !f->empty()) {
     auto parsed = cost::parseAssetFilter(*f);
@@ -354,7 +359,7 @@ int cmdAssets(const std::vector<std::string>& argv) {
     }
     filter = std::move(*parsed);
   }
-  auto set = query::loadAssets(**store, *window, args->valueOr("cluster", ""),
+  auto set = query::loadAssets(*store, window, args->valueOr("cluster", ""),
                                filter ? &*filter : nullptr);
   if (!set) {
     printError(set.error());
