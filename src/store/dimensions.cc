@@ -166,6 +166,9 @@ Status Dimensions::applyChunk(std::string_view chunk) {
   ByteReader r(*raw);
   std::uint32_t from = 0, n = 0;
   if (!r.u32(from) || !r.u32(n) || from != strings_.size()) return corrupt("string ids out of order");
+  if (n > r.remaining() / 4) return corrupt("truncated strings");
+  string_ids_.reserve(strings_.size() + n);
+  strings_.reserve(strings_.size() + n);
   for (std::uint32_t i = 0; i < n; ++i) {
     std::uint32_t len;
     if (!r.u32(len) || r.remaining() < len) return corrupt("truncated strings");
@@ -201,6 +204,7 @@ Status Dimensions::applyChunk(std::string_view chunk) {
     return corrupt(why);
   }
   auto index = [](auto& table, std::size_t from_row) {
+    table.by_hash.reserve(table.rows.size());
     for (std::size_t i = from_row; i < table.rows.size(); ++i) {
       table.by_hash[hashDim(table.rows[i])].push_back(static_cast<std::uint32_t>(i));
     }
