@@ -41,6 +41,11 @@ std::string_view labelOrExported(const Sample& s, std::string_view name) {
   return {};
 }
 
+// A counter's increase between two samples; a decrease means the counter restarted from 0.
+double counterIncrease(double previous, double current) {
+  return current >= previous ? current - previous : current;
+}
+
 std::int64_t floorHour(std::int64_t ms) {
   return (ms >= 0 ? ms / kHourMs : (ms - kHourMs + 1) / kHourMs) * kHourMs;
 }
@@ -525,7 +530,7 @@ void Folder::State::finishInventory() {
 
 void Folder::State::addCpuUsage(ContainerState& c, std::int64_t t, double v) {
   if (c.cpu_prev_t != std::numeric_limits<std::int64_t>::min() && t > c.cpu_prev_t) {
-    const double increase = v >= c.cpu_prev_v ? v - c.cpu_prev_v : v;  // counter reset
+    const double increase = counterIncrease(c.cpu_prev_v, v);
     const double rate = increase / (static_cast<double>(t - c.cpu_prev_t) / 1000.0);
     const std::int64_t from = t - coverFor(c.cpu_prev_t, t);
     const double request = c.cpu_request.at(t);
@@ -619,7 +624,7 @@ void Folder::State::onUsage(const Sample& s) {
     std::string key = key_buf + (tx ? "/tx/" : "/rx/") + std::string(label(s, "interface"));
     CounterState& cs = counters[key];
     if (cs.prev_t != std::numeric_limits<std::int64_t>::min() && t > cs.prev_t) {
-      const double increase = s.value >= cs.prev_v ? s.value - cs.prev_v : s.value;
+      const double increase = counterIncrease(cs.prev_v, s.value);
       PodState& p = pods[pit->second];
       // Bytes are split evenly across the pod's containers (OpenCost's rule).
       const double share = p.containers.empty() ? 0 : increase / static_cast<double>(p.containers.size());

@@ -436,9 +436,12 @@ void OpenMetricsWriter::family(std::string_view name, std::string_view type, std
   flushIfFull();
 }
 
-std::string OpenMetricsWriter::seriesText(std::string_view metric, std::span<const Label> labels) {
-  std::string out(metric);
-  if (labels.empty()) return out;
+namespace {
+
+// Appends `metric{a="x",b="y"}` (just `metric` without labels) with escaped label values.
+void appendSeries(std::string& out, std::string_view metric, std::span<const Label> labels) {
+  out += metric;
+  if (labels.empty()) return;
   out += '{';
   bool first = true;
   for (const Label& l : labels) {
@@ -450,6 +453,13 @@ std::string OpenMetricsWriter::seriesText(std::string_view metric, std::span<con
     out += '"';
   }
   out += '}';
+}
+
+}  // namespace
+
+std::string OpenMetricsWriter::seriesText(std::string_view metric, std::span<const Label> labels) {
+  std::string out;
+  appendSeries(out, metric, labels);
   return out;
 }
 
@@ -501,20 +511,7 @@ void OpenMetricsWriter::sample(std::string_view series, double value, std::int64
 void OpenMetricsWriter::sample(std::string_view metric, std::span<const Label> labels, double value,
                                std::int64_t timestamp_ms) {
   std::string& out = target_ ? *target_ : buffer_;
-  out += metric;
-  if (!labels.empty()) {
-    out += '{';
-    bool first = true;
-    for (const Label& l : labels) {
-      if (!first) out += ',';
-      first = false;
-      out += l.name;
-      out += "=\"";
-      appendEscaped(out, l.value);
-      out += '"';
-    }
-    out += '}';
-  }
+  appendSeries(out, metric, labels);
   out += ' ';
   appendValue(value);
   out += ' ';
