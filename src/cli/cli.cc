@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "cli/args.h"
+#include "cli/command.h"
+#include "cli/common.h"
 #include "cost/aggregate.h"
 #include "cost/filter.h"
 #include "cost/json.h"
@@ -28,10 +30,6 @@
 namespace trimtab::cli {
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
 
 const char* kUsage = R"(trimtab — Kubernetes cost, capacity and efficiency engine
 
@@ -54,19 +52,13 @@ Usage:
       Stored clusters, time range, blocks and sizes.
   trimtab store prune --store PATH --keep-hourly DURATION
       Hourly retention, e.g. --keep-hourly 7d (whole UTC days are kept at daily resolution).
-  trimtab version
+{}  trimtab version
 
 Windows: 7d, 24h, today, yesterday, week, lastweek, month, lastmonth, "7d offset 1d",
   unix pairs (1700000000,1700086400) and RFC3339 pairs (2024-01-01T00:00:00Z,2024-01-02T00:00:00Z).
 Filters (OpenCost v2.1): namespace:"shop"+label[team]:"payments", cluster!:"dev"
 See docs/cli.md for details.
 )";
-
-void printError(const Error& e) { std::fprintf(stderr, "trimtab: %s\n", e.message.c_str()); }
-
-int exitCodeFor(const Error& e) {
-  return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitError;
-}
 
 // Progress on a terminal only: "stage [#####     ] 42%".
 class Progress {
@@ -96,60 +88,6 @@ class Progress {
   std::string stage_;
   int pct_ = -1;
 };
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-UnixSeconds nowSeconds() {
-  // TRIMTAB_NOW pins "now" (unix seconds) so relative windows are reproducible in tests.
-  if (const char* env = std::getenv("TRIMTAB_NOW")) return std::atoll(env);
-  return SystemClock::instance().nowSeconds();
-}
-
-std::string money(double v) { return fmt::format("{:.2f}", v); }
-std::string percent(double v) { return fmt::format("{:.1f}%", v * 100); }
-
-// Prints rows as an aligned table; the first column left-aligned, the rest right-aligned.
-void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
-                const std::vector<std::string>* footer) {
-  std::vector<std::size_t> width(header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& r) {
-    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  };
-  measure(header);
-  for (const auto& r : rows) measure(r);
-  if (footer) measure(*footer);
-  auto print = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (i == 0) {
-        line += fmt::format("{:<{}}", r[i], width[i]);
-      } else {
-        line += fmt::format("  {:>{}}", r[i], width[i]);
-      }
-    }
-    std::puts(line.c_str());
-  };
-  print(header);
-  std::size_t total = 0;
-  for (std::size_t w : width) total += w + 2;
-  std::puts(std::string(total - 2, '-').c_str());
-  for (const auto& r : rows) print(r);
-  if (footer) {
-    std::puts(std::string(total - 2, '-').c_str());
-    print(*footer);
-  }
-}
 
 void printAllocationTable(const std::vector<cost::AllocationSet>& sets) {
   for (const cost::AllocationSet& set : sets) {
@@ -234,12 +172,6 @@ Result<cost::AllocationQuery> queryFromArgs(const Args& args) {
   return q;
 }
 
-Result<std::unique_ptr<store::Store>> openStore(const Args& args, store::OpenMode mode) {
-  auto path = args.value("store");
-  if (!path) return fail(ErrorCode::kInvalidArgument, "--store PATH is required");
-  return store::openSqliteStore(*path, mode);
-}
-
 int runAllocation(const Args& args, const store::Store& store, const cost::Window& window) {
   auto query = queryFromArgs(args);
   if (!query) {
@@ -286,40 +218,6 @@ int runAllocation(const Args& args, const store::Store& store, const cost::Windo
     return kExitUsage;
   }
   return kExitOk;
-}
-
-// Hour-aligns a parsed window outward; the store resolves whole hours.
-cost::Window alignToHours(cost::Window w) {
-  w.start = w.start - ((w.start % 3600) + 3600) % 3600;
-  w.end = w.end + (3600 - ((w.end % 3600) + 3600) % 3600) % 3600;
-  return w;
-}
-
-Result<cost::Window> windowFromArgs(const Args& args) {
-  auto text = args.value("window");
-  if (!text) return fail(ErrorCode::kInvalidArgument, "--window is required (e.g. --window 7d)");
-  auto w = cost::parseWindow(*text, nowSeconds());
-  if (!w) return fail(w.error().withContext("--window"));
-  return alignToHours(*w);
-}
-
-// Parses --window and opens --store read-only. On failure prints the error and returns the
-// exit code; nullopt on success.
-std::optional<int> windowAndStore(const Args& args, cost::Window& window,
-                                  std::unique_ptr<store::Store>& store) {
-  auto w = windowFromArgs(args);
-  if (!w) {
-    printError(w.error());
-    return kExitUsage;
-  }
-  auto opened = openStore(args, store::OpenMode::kReadOnly);
-  if (!opened) {
-    printError(opened.error());
-    return exitCodeFor(opened.error());
-  }
-  window = *w;
-  store = std::move(*opened);
-  return std::nullopt;
 }
 
 const std::set<std::string> kAllocationValueFlags = {
@@ -656,10 +554,19 @@ int cmdStore(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+static std::string usageText() {
+  std::string extra;
+  for (const Command& c : registeredCommands()) {
+    extra += c.usage;
+    if (!extra.empty() && extra.back() != '\n') extra += '\n';
+  }
+  return fmt::format(fmt::runtime(kUsage), extra);
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    std::fputs(usageText().c_str(), args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : kExitOk;
   }
   const std::string command = args[0];
@@ -669,6 +576,9 @@ int run(int argc, char** argv) {
   if (command == "allocation") return cmdAllocation(args);
   if (command == "assets") return cmdAssets(args);
   if (command == "store") return cmdStore(args);
+  for (const Command& c : registeredCommands()) {
+    if (c.name == command) return c.run(args);
+  }
   if (command == "version" || command == "--version") {
     std::puts("trimtab 0.1.0");
     return kExitOk;
