@@ -116,10 +116,44 @@ class SqliteStore final : public Store {
       if (auto s = dims_.applyChunk(st.blob(1)); !s) {
         return fail(s.error().withContext(fmt::format("{}: dimension chunk {}", path_, st.i64(0))));
       }
+      last_chunk_seq_ = st.i64(0);
     }
     if (rc != SQLITE_DONE) return sqlError("reading dimensions");
     committed_mark_ = dims_.mark();
+    data_version_ = dataVersion();
     return {};
+  }
+
+  Result<bool> refresh() override {
+    std::lock_guard<std::mutex> lock(read_mutex_);
+    const std::int64_t version = dataVersion();
+    if (version == data_version_) return false;
+    // Another connection committed: read its dimension chunks inside one read transaction so
+    // the chunks and the blocks that reference them are seen together.
+    if (auto s = exec("BEGIN"); !s) return fail(s.error());
+    auto applied = [&]() -> Status {
+      Statement st(db_, "SELECT seq, data FROM dimension_chunks WHERE seq > ?1 ORDER BY seq");
+      if (!st.ok()) return sqlError("reading new dimensions");
+      st.bind(1, last_chunk_seq_);
+      int rc;
+      while ((rc = st.step()) == SQLITE_ROW) {
+        if (auto s = dims_.applyChunk(st.blob(1)); !s) {
+          return fail(s.error().withContext(fmt::format("{}: dimension chunk {}", path_, st.i64(0))));
+        }
+        last_chunk_seq_ = st.i64(0);
+      }
+      if (rc != SQLITE_DONE) return sqlError("reading new dimensions");
+      Statement h(db_, "SELECT value FROM meta WHERE key = 'hourly_horizon'");
+      if (h.ok() && h.step() == SQLITE_ROW) {
+        hourly_horizon_ = std::atoll(std::string(h.text(0)).c_str());
+      }
+      return {};
+    }();
+    (void)exec("COMMIT");
+    if (!applied) return fail(applied.error());
+    committed_mark_ = dims_.mark();
+    data_version_ = version;
+    return true;
   }
 
   const Dimensions& dimensions() const override { return dims_; }
@@ -176,6 +210,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
                                             UnixSeconds from, UnixSeconds to) const override {
+    std::lock_guard<std::mutex> lock(read_mutex_);
     Statement st(db_,
                  cluster.empty()
                      ? "SELECT cluster, start, end, container_rows, length(data), checksum "
@@ -223,6 +258,13 @@ class SqliteStore final : public Store {
           fmt::format("{}: {} block of cluster {} starting {}", path_,
                       info.kind == BlockKind::kDay ? "day" : "hour", info.cluster, info.start)));
     }
+    // A block committed by another process after this connection's last refresh() may name
+    // dimension entries not loaded yet; callers must never index past the tables.
+    if (auto s = checkIds(*block); !s) {
+      return fail(s.error().withContext(
+          fmt::format("{}: {} block of cluster {} starting {}", path_,
+                      info.kind == BlockKind::kDay ? "day" : "hour", info.cluster, info.start)));
+    }
     return block;
   }
 
@@ -257,6 +299,7 @@ class SqliteStore final : public Store {
   UnixSeconds hourlyHorizon() const override { return hourly_horizon_; }
 
   Result<std::vector<std::string>> clusters() const override {
+    std::lock_guard<std::mutex> lock(read_mutex_);
     Statement st(db_, "SELECT DISTINCT cluster FROM blocks ORDER BY cluster");
     if (!st.ok()) return sqlError("listing clusters");
     std::vector<std::string> out;
@@ -265,6 +308,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::pair<UnixSeconds, UnixSeconds>> extent() const override {
+    std::lock_guard<std::mutex> lock(read_mutex_);
     Statement st(db_, "SELECT min(start), max(end) FROM blocks WHERE kind = 0");
     if (!st.ok() || st.step() != SQLITE_ROW) return sqlError("reading the extent");
     return std::pair<UnixSeconds, UnixSeconds>{st.i64(0), st.i64(1)};
@@ -361,6 +405,35 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  Status checkIds(const Block& b) const {
+    auto check = [](const std::vector<std::uint32_t>& ids, std::size_t count, bool allow_none,
+                    const char* what) -> Status {
+      for (std::uint32_t id : ids) {
+        if (id >= count && !(allow_none && id == kNoContainer)) {
+          return fail(ErrorCode::kNotFound,
+                      fmt::format("{} id {} is not in the loaded dimensions ({} entries); the "
+                                  "store changed since it was opened: refresh and retry",
+                                  what, id, count));
+        }
+      }
+      return {};
+    };
+    if (auto s = check(b.containers.container_id, dims_.containerCount(), false, "container"); !s) return s;
+    if (auto s = check(b.nodes.node_id, dims_.nodeCount(), false, "node"); !s) return s;
+    if (auto s = check(b.volumes.volume_id, dims_.volumeCount(), false, "volume"); !s) return s;
+    if (auto s = check(b.load_balancers.service_id, dims_.serviceCount(), false, "service"); !s) return s;
+    if (auto s = check(b.volume_shares.container_id, dims_.containerCount(), true, "container"); !s) return s;
+    if (auto s = check(b.volume_shares.asset_id, dims_.volumeCount(), false, "volume"); !s) return s;
+    if (auto s = check(b.load_balancer_shares.container_id, dims_.containerCount(), true, "container"); !s) return s;
+    return check(b.load_balancer_shares.asset_id, dims_.serviceCount(), false, "service");
+  }
+
+  // PRAGMA data_version: changes when another connection commits to the file.
+  std::int64_t dataVersion() const {
+    Statement v(db_, "PRAGMA data_version");
+    return v.ok() && v.step() == SQLITE_ROW ? v.i64(0) : -1;
+  }
+
   tl::unexpected<Error> sqlError(std::string_view doing) const {
     return fail(ErrorCode::kIo, fmt::format("{}: {}: {}", path_, doing, sqlite3_errmsg(db_)));
   }
@@ -371,6 +444,8 @@ class SqliteStore final : public Store {
   Dimensions dims_;
   Dimensions::Mark committed_mark_;
   UnixSeconds hourly_horizon_ = 0;
+  std::int64_t last_chunk_seq_ = 0;
+  std::int64_t data_version_ = -1;
 };
 
 }  // namespace

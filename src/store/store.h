@@ -59,7 +59,8 @@ class Store {
   // cluster empty = every cluster.
   virtual Result<std::vector<BlockInfo>> listBlocks(std::string_view cluster, BlockKind kind,
                                                     UnixSeconds from, UnixSeconds to) const = 0;
-  // Thread-safe (may be called concurrently with other reads, not with commit()).
+  // listBlocks, readBlock, clusters and extent are thread-safe (may run concurrently with
+  // each other, not with commit(), importBlocks(), pruneHourBlocks() or refresh()).
   virtual Result<Block> readBlock(const BlockInfo& info, const ColumnSelection& columns) const = 0;
   virtual Result<std::vector<std::string>> clusters() const = 0;
 
@@ -70,6 +71,11 @@ class Store {
   virtual Result<std::size_t> pruneHourBlocks(UnixSeconds before) = 0;
   // Hour blocks before this time were pruned (0 = none).
   virtual UnixSeconds hourlyHorizon() const = 0;
+  // Picks up what other processes committed since open or the last refresh (new dimension
+  // entries, the hourly horizon; later listBlocks/readBlock calls see their blocks). Returns
+  // true when the file changed. Not concurrent with any other call on this store: callers
+  // that share a store between threads hold an exclusive lock around it.
+  virtual Result<bool> refresh() = 0;
   // [first hour start, last hour end) of the stored data; {0,0} when empty.
   virtual Result<std::pair<UnixSeconds, UnixSeconds>> extent() const = 0;
 };
