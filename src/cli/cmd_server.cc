@@ -1,4 +1,6 @@
 // trimtab serve: the HTTP API over a store (src/server).
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -84,6 +86,13 @@ int cmdServe(const std::vector<std::string>& argv) {
   ao.max_response_bytes = static_cast<std::size_t>(*max_bytes);
   ao.cache_bytes = static_cast<std::size_t>(*cache_mb) << 20;
   ao.limits.max_window_days = *window_days;
+
+  // Every connection is a descriptor: use the hard limit (thousands of idle dashboard
+  // connections must not exhaust a default soft limit of 1024).
+  if (struct rlimit rl {}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   auto store = openStore(*args, store::OpenMode::kReadOnly);
   if (!store) {

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "cost/json.h"
 #include "cost/window.h"
@@ -234,6 +235,24 @@ std::string assetsCsv(const std::vector<const query::Asset*>& assets) {
   return o;
 }
 
+// gzip (RFC 1952) of `data`; empty on failure.
+std::string gzip(std::string_view data) {
+  z_stream z{};
+  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+// Bodies under this size go out uncompressed.
+constexpr std::size_t kGzipMinBytes = 1024;
+
 }  // namespace
 
 struct Api::Impl {
@@ -253,6 +272,7 @@ struct Api::Impl {
   struct Entry {
     std::string key;
     std::shared_ptr<const std::string> body;
+    std::shared_ptr<const std::string> gzip_body;  // null when not worth compressing
     std::string content_type;
     UnixSeconds start = 0, end = 0;
   };
@@ -261,6 +281,10 @@ struct Api::Impl {
   std::unordered_map<std::string, std::list<Entry>::iterator> index;
   std::size_t cache_bytes = 0;
   CacheStats cache_stats;
+  // Raw request target → cache key, valid for one second of `now` (relative windows resolve
+  // against now): a dashboard's repeated request skips parameter parsing entirely.
+  std::unordered_map<std::string, std::string> aliases;
+  UnixSeconds aliases_now = 0;
 
   // Bearer token.
   std::mutex token_mutex;
@@ -334,7 +358,24 @@ struct Api::Impl {
     return constantTimeEquals(h.substr(kBearer.size()), token);
   }
 
-  std::optional<Response> cacheGet(const std::string& key) {
+  // By raw target: nullopt when no alias is known (not counted as a miss).
+  std::optional<Response> cacheGetByTarget(const std::string& target, UnixSeconds now, bool accepts_gzip) {
+    if (options.cache_bytes == 0) return std::nullopt;
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    if (aliases_now != now) {
+      aliases.clear();
+      aliases_now = now;
+      return std::nullopt;
+    }
+    auto a = aliases.find(target);
+    if (a == aliases.end()) return std::nullopt;
+    auto it = index.find(a->second);
+    if (it == index.end()) return std::nullopt;
+    return hitLocked(it->second, accepts_gzip);
+  }
+
+  std::optional<Response> cacheGet(const std::string& key, const std::string& target, UnixSeconds now,
+                                   bool accepts_gzip) {
     if (options.cache_bytes == 0) return std::nullopt;
     std::lock_guard<std::mutex> lock(cache_mutex);
     auto it = index.find(key);
@@ -343,29 +384,46 @@ struct Api::Impl {
       metrics.cache(false);
       return std::nullopt;
     }
-    lru.splice(lru.begin(), lru, it->second);
+    if (aliases_now == now && aliases.size() < 10000) aliases.emplace(target, key);
+    return hitLocked(it->second, accepts_gzip);
+  }
+
+  std::optional<Response> hitLocked(std::list<Entry>::iterator entry, bool accepts_gzip) {
+    lru.splice(lru.begin(), lru, entry);
     cache_stats.hits++;
     metrics.cache(true);
     Response r;
-    r.content_type = it->second->content_type;
-    r.body = it->second->body;
+    r.content_type = entry->content_type;
+    if (accepts_gzip && entry->gzip_body) {
+      r.body = entry->gzip_body;
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    } else {
+      r.body = entry->body;
+    }
+    r.headers.emplace_back("Vary", "Accept-Encoding");
     r.headers.emplace_back("X-Trimtab-Cache", "hit");
     return r;
   }
 
-  void cachePut(const std::string& key, const Response& r, UnixSeconds start, UnixSeconds end) {
+  static std::size_t entryBytes(const Entry& e) {
+    return e.body->size() + (e.gzip_body ? e.gzip_body->size() : 0);
+  }
+
+  void cachePut(const std::string& key, const Response& r, std::shared_ptr<const std::string> gzipped,
+                UnixSeconds start, UnixSeconds end) {
     if (options.cache_bytes == 0 || !r.body || r.body->size() > options.cache_bytes / 4) return;
     std::lock_guard<std::mutex> lock(cache_mutex);
+    aliases.clear();  // an alias may point at the entry being replaced or evicted
     if (auto it = index.find(key); it != index.end()) {
-      cache_bytes -= it->second->body->size();
+      cache_bytes -= entryBytes(*it->second);
       lru.erase(it->second);
       index.erase(it);
     }
-    lru.push_front(Entry{key, r.body, r.content_type, start, end});
+    lru.push_front(Entry{key, r.body, std::move(gzipped), r.content_type, start, end});
     index[key] = lru.begin();
-    cache_bytes += r.body->size();
+    cache_bytes += entryBytes(lru.front());
     while (cache_bytes > options.cache_bytes && !lru.empty()) {
-      cache_bytes -= lru.back().body->size();
+      cache_bytes -= entryBytes(lru.back());
       index.erase(lru.back().key);
       lru.pop_back();
     }
@@ -377,13 +435,14 @@ struct Api::Impl {
   // Drops entries whose window overlaps any changed range.
   std::uint64_t invalidate(const std::vector<std::pair<UnixSeconds, UnixSeconds>>& changed) {
     std::lock_guard<std::mutex> lock(cache_mutex);
+    aliases.clear();
     std::uint64_t dropped = 0;
     for (auto it = lru.begin(); it != lru.end();) {
       const bool hit = std::any_of(changed.begin(), changed.end(), [&](const auto& c) {
         return c.first < it->end && c.second > it->start;
       });
       if (hit) {
-        cache_bytes -= it->body->size();
+        cache_bytes -= entryBytes(*it);
         index.erase(it->key);
         it = lru.erase(it);
         ++dropped;
@@ -424,14 +483,26 @@ struct Api::Impl {
                                             bytes, options.max_response_bytes));
   }
 
-  Response finish(Response r, const std::string& cache_key, UnixSeconds start, UnixSeconds end) {
+  Response finish(Response r, const std::string& cache_key, UnixSeconds start, UnixSeconds end,
+                  bool accepts_gzip) {
     if (r.body && r.body->size() > options.max_response_bytes) return tooLarge(r.body->size());
-    cachePut(cache_key, r, start, end);
+    // Compressed once here; cache hits then serve it for free.
+    std::shared_ptr<const std::string> gzipped;
+    if (r.body && r.body->size() >= kGzipMinBytes && (accepts_gzip || options.cache_bytes > 0)) {
+      std::string z = gzip(*r.body);
+      if (!z.empty() && z.size() < r.body->size()) gzipped = std::make_shared<const std::string>(std::move(z));
+    }
+    cachePut(cache_key, r, gzipped, start, end);
+    if (accepts_gzip && gzipped) {
+      r.body = std::move(gzipped);
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    }
+    r.headers.emplace_back("Vary", "Accept-Encoding");
     r.headers.emplace_back("X-Trimtab-Cache", "miss");
     return r;
   }
 
-  Response allocation(const Params& params, Route which) {
+  Response allocation(const Params& params, Route which, bool gz) {
     auto parsed = parseAllocationParams(params, nowSeconds(), options.limits);
     if (!parsed) return Response::error(400, parsed.error().message);
     if (which == Route::kSharing) parsed->request.query.include_shared_cost_breakdown = true;
@@ -460,10 +531,10 @@ struct Api::Impl {
       r = Response::text(200, std::string(kJson), cost::toOpenCostJson(*sets));
     }
     return finish(std::move(r), cacheKey(which, parsed->normalized), parsed->request.window.start,
-                  parsed->request.window.end);
+                  parsed->request.window.end, gz);
   }
 
-  Response assets(const Params& params) {
+  Response assets(const Params& params, bool gz) {
     auto parsed = parseAssetParams(params, nowSeconds(), options.limits);
     if (!parsed) return Response::error(400, parsed.error().message);
     auto set = query::loadAssets(*store, parsed->window, parsed->cluster,
@@ -492,10 +563,10 @@ struct Api::Impl {
       r = Response::text(200, std::string(kJson), query::assetsToOpenCostJson(*set));
     }
     return finish(std::move(r), cacheKey(Route::kAssets, parsed->normalized), parsed->window.start,
-                  parsed->window.end);
+                  parsed->window.end, gz);
   }
 
-  Response prices(const Params& params) {
+  Response prices(const Params& params, bool gz) {
     auto parsed = parseAssetParams(params, nowSeconds(), options.limits);
     if (!parsed) return Response::error(400, parsed.error().message);
     auto set = query::loadAssets(*store, parsed->window, parsed->cluster,
@@ -539,7 +610,7 @@ struct Api::Impl {
     }
     o += "]}}";
     return finish(Response::text(200, std::string(kJson), std::move(o)),
-                  cacheKey(Route::kPrices, parsed->normalized), parsed->window.start, parsed->window.end);
+                  cacheKey(Route::kPrices, parsed->normalized), parsed->window.start, parsed->window.end, gz);
   }
 
   Response status() {
@@ -654,19 +725,21 @@ std::optional<Response> Api::fast(const Request& request) {
   }
   if (r == Route::kAllocation || r == Route::kSummary || r == Route::kSharing || r == Route::kAssets ||
       r == Route::kPrices) {
+    const UnixSeconds now = nowSeconds();
+    if (auto hit = impl_->cacheGetByTarget(request.target, now, request.accepts_gzip)) return hit;
     auto params = Params::parse(request.query());
     if (!params) return Response::error(400, params.error().message);
     std::string normalized;
     if (r == Route::kAssets || r == Route::kPrices) {
-      auto parsed = parseAssetParams(*params, nowSeconds(), impl_->options.limits);
+      auto parsed = parseAssetParams(*params, now, impl_->options.limits);
       if (!parsed) return Response::error(400, parsed.error().message);
       normalized = std::move(parsed->normalized);
     } else {
-      auto parsed = parseAllocationParams(*params, nowSeconds(), impl_->options.limits);
+      auto parsed = parseAllocationParams(*params, now, impl_->options.limits);
       if (!parsed) return Response::error(400, parsed.error().message);
       normalized = std::move(parsed->normalized);
     }
-    return impl_->cacheGet(Impl::cacheKey(r, normalized));
+    return impl_->cacheGet(Impl::cacheKey(r, normalized), request.target, now, request.accepts_gzip);
   }
   return std::nullopt;
 }
@@ -683,13 +756,13 @@ Response Api::slow(const Request& request) {
         case Route::kAllocation:
         case Route::kSummary:
         case Route::kSharing:
-          resp = impl_->allocation(*params, r);
+          resp = impl_->allocation(*params, r, request.accepts_gzip);
           break;
         case Route::kAssets:
-          resp = impl_->assets(*params);
+          resp = impl_->assets(*params, request.accepts_gzip);
           break;
         case Route::kPrices:
-          resp = impl_->prices(*params);
+          resp = impl_->prices(*params, request.accepts_gzip);
           break;
         case Route::kStatus:
           resp = impl_->status();

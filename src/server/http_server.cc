@@ -338,6 +338,9 @@ void Session<Stream>::onRead(beast::error_code ec) {
   if (auto it = req.find(http::field::authorization); it != req.end()) {
     request_.authorization = std::string(it->value());
   }
+  if (auto it = req.find(http::field::accept_encoding); it != req.end()) {
+    request_.accepts_gzip = it->value().find("gzip") != beast::string_view::npos;
+  }
   request_.body = std::move(req.body());
   keep_alive_ = req.keep_alive() && !server_.stopping();
   server_.activeRequests()++;

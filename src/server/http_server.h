@@ -40,6 +40,7 @@ struct Request {
   std::string_view path() const;   // "/allocation"
   std::string_view query() const;  // "window=7d" (no '?')
   std::string authorization;       // the Authorization header, if any
+  bool accepts_gzip = false;       // Accept-Encoding lists gzip
   std::string remote;              // "127.0.0.1:53412"
   std::string body;
 };

@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -83,34 +84,34 @@ struct SelfMetrics::Impl {
                              .Help("Queries running or waiting for a worker")
                              .Register(*registry)
                              .Add({});
-  std::mutex mutex;  // guards Family::Add (prometheus-cpp families are thread-safe; the map is ours)
-  std::map<std::pair<std::string, int>, pm::Counter*> request_counters;
-  std::map<std::string, pm::Histogram*> histograms;
+  struct PerHandler {
+    pm::Histogram* latency = nullptr;
+    std::array<pm::Counter*, 600> by_status{};  // HTTP status → counter, created on first use
+  };
+  std::mutex mutex;  // guards `handlers` (lookups are allocation-free: transparent comparator)
+  std::map<std::string, PerHandler, std::less<>> handlers;
 };
 
 SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {}
 SelfMetrics::~SelfMetrics() = default;
 
 void SelfMetrics::request(std::string_view handler, int status, double seconds) {
+  if (status < 100 || status > 599) status = 500;
   pm::Counter* counter;
   pm::Histogram* histogram;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    auto key = std::make_pair(std::string(handler), status);
-    auto it = impl_->request_counters.find(key);
-    if (it == impl_->request_counters.end()) {
-      it = impl_->request_counters
-               .emplace(key, &impl_->requests.Add({{"handler", key.first}, {"code", std::to_string(status)}}))
-               .first;
-    }
-    counter = it->second;
-    auto h = impl_->histograms.find(key.first);
-    if (h == impl_->histograms.end()) {
+    auto it = impl_->handlers.find(handler);
+    if (it == impl_->handlers.end()) {
       static const pm::Histogram::BucketBoundaries kBuckets = {
           0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-      h = impl_->histograms.emplace(key.first, &impl_->latency.Add({{"handler", key.first}}, kBuckets)).first;
+      it = impl_->handlers.emplace(std::string(handler), Impl::PerHandler{}).first;
+      it->second.latency = &impl_->latency.Add({{"handler", it->first}}, kBuckets);
     }
-    histogram = h->second;
+    pm::Counter*& slot = it->second.by_status[static_cast<std::size_t>(status)];
+    if (slot == nullptr) slot = &impl_->requests.Add({{"handler", it->first}, {"code", std::to_string(status)}});
+    counter = slot;
+    histogram = it->second.latency;
   }
   counter->Increment();
   histogram->Observe(seconds);

@@ -158,6 +158,7 @@ struct HttpOptions {
   std::string method = "GET";
   std::string ca_file, cert_file, key_file;
   long timeout_ms = 60000;
+  bool gzip = false;  // send Accept-Encoding: gzip (libcurl decompresses the body)
 };
 
 inline std::size_t curlWrite(char* ptr, std::size_t size, std::size_t n, void* user) {
@@ -193,6 +194,7 @@ inline HttpResult httpGet(const std::string& url, const HttpOptions& options = {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (options.gzip) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   if (!options.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_file.c_str());
   if (!options.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_file.c_str());

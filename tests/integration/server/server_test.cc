@@ -133,6 +133,24 @@ TEST_F(ServerDemo, SecondIdenticalQueryIsACacheHit) {
   EXPECT_EQ(third.body, first.body);
 }
 
+TEST_F(ServerDemo, GzipWhenTheClientAcceptsIt) {
+  const std::string target = "/allocation?window=" + window() + "&aggregate=controller&step=6h";
+  HttpOptions gz;
+  gz.gzip = true;
+  const HttpResult miss = httpGet(server_->url(target), gz);
+  const HttpResult hit = httpGet(server_->url(target), gz);
+  const HttpResult plain = httpGet(server_->url(target));
+  ASSERT_EQ(miss.status, 200);
+  EXPECT_EQ(miss.header("content-encoding"), "gzip");
+  EXPECT_EQ(hit.header("content-encoding"), "gzip");
+  EXPECT_EQ(hit.header("x-trimtab-cache"), "hit");
+  EXPECT_EQ(plain.header("content-encoding"), "");
+  EXPECT_EQ(plain.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(miss.body, plain.body);  // libcurl inflated it
+  EXPECT_EQ(hit.body, plain.body);
+  EXPECT_LT(std::stoul(hit.header("content-length")), plain.body.size() / 3);
+}
+
 TEST_F(ServerDemo, BadRequestsGetJsonErrorsNamingTheParameter) {
   struct Case {
     std::string target;
