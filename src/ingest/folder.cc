@@ -129,6 +129,7 @@ struct ContainerState {
   std::uint32_t pod_index = 0;
   std::vector<std::int64_t> running_ts;   // samples with value 1
   std::vector<std::int64_t> fallback_ts;  // request sample times, when no running series exists
+  bool has_running_series = false;
   StepFn cpu_request, ram_request;
   std::map<std::string, StepFn, std::less<>> gpu_requests;  // by KSM resource name
   Segments segments;
@@ -349,8 +350,11 @@ void Folder::State::onInventory(const Sample& s) {
   ++stats.inventory_samples;
   if (m == "kube_pod_container_status_running") {
     seeTime(t);
-    if (s.value != 1) return;
     const auto id = containerId(label(s, "namespace"), label(s, "pod"), label(s, "container"), true);
+    // A running series that only says 0 (a finished job's container) means not running: the
+    // request-time fallback below is for inputs with no running series at all.
+    containers[id].has_running_series = true;
+    if (s.value != 1) return;
     auto& ts = containers[id].running_ts;
     if (!ts.empty() && t > ts.back()) ++gap_histogram[t - ts.back()];
     ts.push_back(t);
@@ -458,7 +462,7 @@ void Folder::State::finishInventory() {
   }
   stats.scrape_interval_ms = best;
   for (ContainerState& c : containers) {
-    if (c.running_ts.empty()) c.running_ts = std::move(c.fallback_ts);
+    if (c.running_ts.empty() && !c.has_running_series) c.running_ts = std::move(c.fallback_ts);
     c.segments = segmentsFrom(c.running_ts, best);
     c.running_ts.clear();
     c.running_ts.shrink_to_fit();

@@ -1,0 +1,380 @@
+#include "agent/agent.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cost/json.h"
+#include "ingest/folder.h"
+#include "pricing/catalog.h"
+#include "pricing/custom.h"
+#include "pricing/pricer.h"
+#include "remote/write_request.h"
+
+namespace trimtab::agent {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Structured log lines on stderr; the same message key repeats at most once per interval, the
+// next line says how many were suppressed.
+class Logger {
+ public:
+  explicit Logger(bool json) : json_(json) {}
+  void setJson(bool json) { json_ = json; }
+  void log(std::string_view level, std::string_view key, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    auto& state = seen_[std::string(key)];
+    if (state.last.time_since_epoch().count() != 0 && now - state.last < std::chrono::seconds(10)) {
+      state.suppressed++;
+      return;
+    }
+    std::string text = message;
+    if (state.suppressed > 0) text += fmt::format(" ({} similar messages suppressed)", state.suppressed);
+    state.suppressed = 0;
+    state.last = now;
+    if (json_) {
+      std::string line = "{\"ts\":";
+      cost::appendJsonString(line, cost::formatRfc3339(static_cast<double>(std::time(nullptr))));
+      line += ",\"level\":";
+      cost::appendJsonString(line, level);
+      line += ",\"event\":";
+      cost::appendJsonString(line, key);
+      line += ",\"msg\":";
+      cost::appendJsonString(line, text);
+      line += "}\n";
+      std::fputs(line.c_str(), stderr);
+    } else {
+      std::fprintf(stderr, "trimtab agent: %s: %s\n", std::string(level).c_str(), text.c_str());
+    }
+  }
+
+ private:
+  struct State {
+    std::chrono::steady_clock::time_point last{};
+    std::uint64_t suppressed = 0;
+  };
+  bool json_;
+  std::mutex mutex_;
+  std::map<std::string, State> seen_;
+};
+
+// Keeps samples whose timestamp is in [from_ms, to_ms) and forwards them.
+class WindowSink final : public source::SampleSink {
+ public:
+  WindowSink(source::SampleSink& next, std::int64_t from_ms, std::int64_t to_ms)
+      : next_(next), from_(from_ms), to_(to_ms) {}
+  void onSample(const source::Sample& s) override {
+    if (s.timestamp_ms < from_ || s.timestamp_ms >= to_) return;
+    ++count;
+    next_.onSample(s);
+  }
+  std::uint64_t count = 0;
+
+ private:
+  source::SampleSink& next_;
+  std::int64_t from_, to_;
+};
+
+Status writeMarker(const std::string& dir, UnixSeconds flushed_until) {
+  const std::string tmp = dir + "/flushed_until.tmp", path = dir + "/flushed_until";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(ErrorCode::kIo, fmt::format("writing {}", tmp));
+  const std::string text = std::to_string(flushed_until) + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return fail(ErrorCode::kIo, fmt::format("writing {}", path));
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+UnixSeconds readMarker(const std::string& dir) {
+  std::ifstream in(dir + "/flushed_until");
+  long long v = 0;
+  if (in >> v) return v;
+  return 0;
+}
+
+UnixSeconds floorHour(UnixSeconds t) { return t - ((t % 3600) + 3600) % 3600; }
+
+}  // namespace
+
+Result<FoldReport> foldHour(const remote::Wal& wal, store::Store& store, const std::string& cluster,
+                            const std::string& pricing_file, UnixSeconds hour, std::int64_t context_seconds) {
+  FoldReport report;
+  report.hour = hour;
+  std::optional<pricing::CustomPricing> custom;
+  if (!pricing_file.empty()) {
+    auto loaded = pricing::loadCustomPricing(pricing_file);
+    if (!loaded) return fail(loaded.error());
+    custom = std::move(*loaded);
+  }
+  const pricing::Pricer pricer(pricing::Catalog::builtin(), std::move(custom));
+  ingest::Folder folder(cluster, nullptr, pricer);
+  const std::int64_t from_ms = (hour - context_seconds) * 1000, to_ms = (hour + 3600 + context_seconds) * 1000;
+  std::uint64_t in_hour = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    WindowSink sink(pass == 0 ? folder.inventorySink() : folder.usageSink(), from_ms, to_ms);
+    auto s = wal.scan(from_ms, to_ms, [&](std::string_view body) -> Status {
+      auto raw = remote::snappyUncompress(body, 1u << 30);
+      if (!raw) return fail(raw.error().withContext("WAL record"));
+      auto decoded = remote::decodeWriteRequest(*raw, &sink);
+      if (!decoded) return fail(decoded.error().withContext("WAL record"));
+      return {};
+    });
+    if (!s) return fail(s.error());
+    if (pass == 0) {
+      folder.finishInventory();
+      in_hour = sink.count;
+    }
+  }
+  report.samples = in_hour;
+  std::vector<store::Block> blocks = folder.buildBlocks(store.mutableDimensions());
+  std::vector<store::Block> keep;
+  for (auto& b : blocks) {
+    if (b.start == hour) {
+      report.containers = b.containers.size();
+      keep.push_back(std::move(b));
+    }
+  }
+  if (keep.empty()) return report;
+  auto stats = store.commit(std::move(keep));
+  if (!stats) return fail(stats.error());
+  report.written = stats->hour_blocks_written > 0;
+  return report;
+}
+
+struct Agent::Impl : server::Handler {
+  AgentOptions options;
+  Logger log{false};
+  std::unique_ptr<store::Store> writer;  // the agent's own read-write connection
+  std::unique_ptr<remote::Wal> wal;
+  std::unique_ptr<server::Api> api;     // read-only connection; sees commits via refresh()
+  std::unique_ptr<server::HttpServer> http;
+  std::mutex fold_mutex;
+  UnixSeconds flushed_until = 0;  // hours before this are folded
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+
+  // Counters for /metrics.
+  std::atomic<std::uint64_t> rw_requests{0}, rw_samples{0}, rw_bad{0}, rw_busy{0}, rw_late{0};
+  std::atomic<std::uint64_t> hours_folded{0}, fold_errors{0};
+
+  UnixSeconds now() const { return options.now ? options.now() : SystemClock::instance().nowSeconds(); }
+
+  std::optional<server::Response> fast(const server::Request& r) override {
+    if (r.path() == "/api/v1/write") return std::nullopt;  // decoding and the WAL sync run on a worker
+    if (r.path() == "/readyz") {
+      return ready ? server::Response::text(200, "application/json", "{\"status\":\"ready\"}")
+                   : server::Response::error(503, "catching up: folding hours from the write-ahead log");
+    }
+    return api->fast(r);
+  }
+
+  server::Response slow(const server::Request& r) override {
+    if (r.path() == "/api/v1/write") return receive(r);
+    server::Response resp = api->slow(r);
+    if (r.path() == "/metrics" && resp.status == 200 && resp.body) {
+      std::string text = *resp.body + agentMetrics();
+      resp.body = std::make_shared<const std::string>(std::move(text));
+    }
+    return resp;
+  }
+
+  void completed(const server::Request& r, int status, double seconds, std::size_t bytes) override {
+    api->completed(r, status, seconds, bytes);
+  }
+
+  server::Response receive(const server::Request& r) {
+    rw_requests++;
+    if (r.method != "POST") {
+      server::Response resp = server::Response::error(405, "remote-write takes POST");
+      resp.headers.emplace_back("Allow", "POST");
+      return resp;
+    }
+    if (wal->bytesOnDisk() > options.max_wal_backlog_bytes) {
+      rw_busy++;
+      log.log("warn", "backpressure", fmt::format("write-ahead log backlog over {} bytes: answering 503 until hours are folded",
+                                                  options.max_wal_backlog_bytes));
+      server::Response resp = server::Response::error(503, "write-ahead log backlog is full; retry later");
+      resp.headers.emplace_back("Retry-After", "5");
+      return resp;
+    }
+    auto raw = remote::snappyUncompress(r.body, 8 * options.max_body_bytes);
+    if (!raw) {
+      rw_bad++;
+      log.log("warn", "bad_body", fmt::format("rejected a remote-write body from {}: {}", r.remote, raw.error().message));
+      return server::Response::error(400, raw.error().message);
+    }
+    auto stats = remote::decodeWriteRequest(*raw, nullptr);
+    if (!stats) {
+      rw_bad++;
+      log.log("warn", "bad_body", fmt::format("rejected a remote-write body from {}: {}", r.remote, stats.error().message));
+      return server::Response::error(400, stats.error().message);
+    }
+    if (stats->samples == 0) return server::Response::text(204, "text/plain", "");
+    if (stats->min_timestamp_ms / 1000 < flushedUntil() - options.context_seconds) {
+      rw_late++;
+      log.log("warn", "late", fmt::format("samples at {} arrived after their hour was folded (grace {} s); they are kept "
+                                          "in the log but not in the store",
+                                          cost::formatRfc3339(static_cast<double>(stats->min_timestamp_ms) / 1000),
+                                          options.grace_seconds));
+    }
+    if (auto s = wal->append(r.body, stats->min_timestamp_ms, stats->max_timestamp_ms); !s) {
+      log.log("error", "wal", s.error().message);
+      return server::Response::error(503, "the write-ahead log could not be written; retry later");
+    }
+    rw_samples += stats->samples;
+    return server::Response::text(204, "text/plain", "");
+  }
+
+  UnixSeconds flushedUntil() {
+    std::lock_guard<std::mutex> lock(fold_mutex);
+    return flushed_until;
+  }
+
+  std::string agentMetrics() const {
+    const remote::WalStats w = wal->stats();
+    std::string o;
+    auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+      o += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, v);
+    };
+    auto gauge = [&](const char* name, const char* help, double v) {
+      o += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+    };
+    counter("trimtab_remote_write_requests_total", "Remote-write requests received", rw_requests.load());
+    counter("trimtab_remote_write_samples_total", "Samples acknowledged (durable in the write-ahead log)", rw_samples.load());
+    counter("trimtab_remote_write_rejected_total", "Remote-write bodies refused as undecodable (400)", rw_bad.load());
+    counter("trimtab_remote_write_backpressure_total", "Remote-write requests answered 503 under backpressure", rw_busy.load());
+    counter("trimtab_remote_write_late_requests_total", "Requests with samples older than the last folded hour", rw_late.load());
+    counter("trimtab_wal_syncs_total", "fdatasync calls of the write-ahead log (group commits)", w.syncs);
+    gauge("trimtab_wal_bytes", "Bytes in the write-ahead log", static_cast<double>(wal->bytesOnDisk()));
+    counter("trimtab_hours_folded_total", "Hours folded from the write-ahead log into hour blocks", hours_folded.load());
+    counter("trimtab_fold_errors_total", "Failed hour folds (retried at the next flush)", fold_errors.load());
+    gauge("trimtab_folded_until_timestamp_seconds", "Hours before this instant are folded",
+          static_cast<double>(flushed_until));
+    return o;
+  }
+
+  Status flushComplete() {
+    std::lock_guard<std::mutex> lock(fold_mutex);
+    const UnixSeconds last_complete_end = floorHour(now() - options.grace_seconds);  // exclusive
+    const std::int64_t oldest_ms = wal->oldestTimestampMs();
+    const std::int64_t newest_ms = wal->newestTimestampMs();
+    if (oldest_ms == 0 || flushed_until >= last_complete_end) return {};
+    // Hours past the newest sample (plus context) have nothing to fold.
+    const UnixSeconds data_end = newest_ms / 1000 + options.context_seconds + 1;
+    UnixSeconds hour = std::max(flushed_until, floorHour(oldest_ms / 1000 - options.context_seconds));
+    for (; hour + 3600 <= last_complete_end && hour < data_end; hour += 3600) {
+      auto report = foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds);
+      if (!report) {
+        fold_errors++;
+        log.log("error", "fold", fmt::format("folding {} failed: {}", cost::formatRfc3339(static_cast<double>(hour)),
+                                             report.error().message));
+        return fail(report.error());
+      }
+      flushed_until = hour + 3600;
+      hours_folded++;
+      if (report->samples > 0) {
+        // Re-folding an hour is idempotent, so the marker only needs to follow real work.
+        if (auto s = writeMarker(options.wal_dir, flushed_until); !s) return s;
+        log.log("info", fmt::format("fold-{}", hour),
+                fmt::format("folded {}: {} samples, {} containers{}", cost::formatRfc3339(static_cast<double>(hour)),
+                            report->samples, report->containers, report->written ? "" : " (unchanged)"));
+      }
+    }
+    if (flushed_until < last_complete_end && hour >= data_end) flushed_until = last_complete_end;
+    if (auto s = writeMarker(options.wal_dir, flushed_until); !s) return s;
+    (void)wal->truncateBefore((flushed_until - options.context_seconds) * 1000);
+    return {};
+  }
+};
+
+Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
+  std::unique_ptr<Agent> agent(new Agent());
+  agent->impl_ = std::make_unique<Impl>();
+  Impl& d = *agent->impl_;
+  d.options = options;
+  if (d.options.wal_dir.empty()) d.options.wal_dir = options.store_path + ".wal";
+  d.log.setJson(options.log_json);
+  auto writer = store::openSqliteStore(options.store_path, store::OpenMode::kReadWrite);
+  if (!writer) return fail(writer.error());
+  d.writer = std::move(*writer);
+  auto wal = remote::Wal::open(d.options.wal_dir);
+  if (!wal) return fail(wal.error());
+  d.wal = std::move(*wal);
+  d.flushed_until = readMarker(d.options.wal_dir);
+  auto reader = store::openSqliteStore(options.store_path, store::OpenMode::kReadOnly);
+  if (!reader) return fail(reader.error());
+  server::ApiOptions api_options = options.api;
+  api_options.store_path = options.store_path;
+  auto api = server::Api::create(std::move(*reader), api_options);
+  if (!api) return fail(api.error());
+  d.api = std::move(*api);
+  server::ServerOptions so = options.server;
+  so.max_body_bytes = std::max(so.max_body_bytes, options.max_body_bytes);
+  auto http = server::HttpServer::create(so, d);
+  if (!http) return fail(http.error());
+  d.http = std::move(*http);
+  d.api->attachServerStats(&d.http->stats());
+  return agent;
+}
+
+Agent::~Agent() = default;
+
+int Agent::port() const { return impl_->http->port(); }
+
+Status Agent::flushComplete() { return impl_->flushComplete(); }
+
+void Agent::stop() {
+  impl_->stopping = true;
+  impl_->stop_cv.notify_all();
+  impl_->http->stop();
+}
+
+Status Agent::run(bool handle_signals) {
+  Impl& d = *impl_;
+  std::thread flusher([&] {
+    // Catch up first (hours that finished while the agent was down), then every interval.
+    if (auto s = d.flushComplete(); !s) d.log.log("error", "fold", s.error().message);
+    d.ready = true;
+    d.log.log("info", "ready", fmt::format("ready; hours before {} are folded",
+                                           cost::formatRfc3339(static_cast<double>(d.flushedUntil()))));
+    std::unique_lock<std::mutex> lock(d.stop_mutex);
+    while (!d.stop_cv.wait_for(lock, std::chrono::milliseconds(static_cast<int>(d.options.flush_interval_seconds * 1000)),
+                               [&] { return d.stopping.load(); })) {
+      lock.unlock();
+      if (auto s = d.flushComplete(); !s) d.log.log("error", "fold", s.error().message);
+      if (auto s = d.api->pollStore(); !s) d.log.log("error", "refresh", s.error().message);
+      lock.lock();
+    }
+  });
+  d.http->run(handle_signals);
+  d.stopping = true;
+  d.stop_cv.notify_all();
+  flusher.join();
+  if (auto s = d.flushComplete(); !s) return s;
+  return {};
+}
+
+}  // namespace trimtab::agent

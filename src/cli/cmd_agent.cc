@@ -1,0 +1,99 @@
+// trimtab agent: remote-write receiver + write-ahead log + hourly folding + the HTTP API.
+#include <sys/resource.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "agent/agent.h"
+#include "cli/args.h"
+#include "cli/command.h"
+#include "cli/common.h"
+
+namespace trimtab::cli {
+
+namespace {
+
+const std::set<std::string> kAgentValueFlags = {"store", "wal-dir", "cluster", "pricing", "listen", "grace",
+                                                "context", "flush-interval", "token-file", "tls-cert", "tls-key",
+                                                "client-ca", "workers", "log-format", "max-backlog-mb", "cache-mb"};
+const std::set<std::string> kAgentBoolFlags = {"quiet"};
+
+int cmdAgent(const std::vector<std::string>& argv) {
+  auto args = Args::parse("agent", argv, kAgentValueFlags, kAgentBoolFlags);
+  if (!args) {
+    printError(args.error());
+    return kExitUsage;
+  }
+  agent::AgentOptions o;
+  auto store = args->value("store");
+  if (!store) {
+    printError(Error{ErrorCode::kInvalidArgument, "--store PATH is required"});
+    return kExitUsage;
+  }
+  o.store_path = *store;
+  o.wal_dir = args->valueOr("wal-dir", "");
+  o.cluster = args->valueOr("cluster", "default");
+  o.pricing_file = args->valueOr("pricing", "");
+  o.server.listen = args->valueOr("listen", "127.0.0.1:9003");
+  o.server.tls_cert_file = args->valueOr("tls-cert", "");
+  o.server.tls_key_file = args->valueOr("tls-key", "");
+  o.server.client_ca_file = args->valueOr("client-ca", "");
+  o.api.bearer_token_file = args->valueOr("token-file", "");
+  o.api.log_requests = !args->flag("quiet");
+  const std::string log_format = args->valueOr("log-format", "text");
+  if (log_format != "text" && log_format != "json") {
+    printError(Error{ErrorCode::kInvalidArgument, fmt::format("--log-format \"{}\": expected text or json", log_format)});
+    return kExitUsage;
+  }
+  o.log_json = o.api.log_json = log_format == "json";
+  auto grace = args->integer("grace", 600, 0, 86400);
+  auto context = args->integer("context", 300, 60, 3600);
+  auto flush = args->integer("flush-interval", 10, 1, 3600);
+  auto workers = args->integer("workers", 2, 1, 256);
+  auto backlog = args->integer("max-backlog-mb", 4096, 1, 1 << 24);
+  auto cache = args->integer("cache-mb", 256, 0, 1 << 20);
+  for (auto* r : {&grace, &context, &flush, &workers, &backlog, &cache}) {
+    if (!*r) {
+      printError(r->error());
+      return kExitUsage;
+    }
+  }
+  o.grace_seconds = *grace;
+  o.context_seconds = *context;
+  o.flush_interval_seconds = static_cast<double>(*flush);
+  o.server.worker_threads = static_cast<int>(*workers);
+  o.max_wal_backlog_bytes = static_cast<std::uint64_t>(*backlog) << 20;
+  o.api.cache_bytes = static_cast<std::size_t>(*cache) << 20;
+  if (struct rlimit rl {}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  auto agent = agent::Agent::create(o);
+  if (!agent) {
+    printError(agent.error());
+    return exitCodeFor(agent.error());
+  }
+  std::printf("trimtab agent: listening on %s://%s:%d\n", o.server.tls_cert_file.empty() ? "http" : "https",
+              o.server.listen.substr(0, o.server.listen.rfind(':')).c_str(), (*agent)->port());
+  std::fflush(stdout);
+  if (auto s = (*agent)->run(/*handle_signals=*/true); !s) {
+    printError(s.error());
+    return kExitError;
+  }
+  std::fprintf(stderr, "trimtab agent: stopped\n");
+  return kExitOk;
+}
+
+const CommandRegistration kAgent{
+    {"agent",
+     "  trimtab agent --store PATH [--listen HOST:PORT] [--wal-dir DIR] [--cluster NAME] [--pricing FILE]\n"
+     "      [--grace SECONDS] [--flush-interval SECONDS] [--token-file F] [--tls-cert F --tls-key F]\n"
+     "      [--log-format text|json] [--quiet]\n"
+     "      Always-on: receives Prometheus remote-write at POST /api/v1/write (durable before 2xx),\n"
+     "      folds each finished hour into the store, serves the API of `trimtab serve`.\n",
+     &cmdAgent}};
+
+}  // namespace
+
+}  // namespace trimtab::cli

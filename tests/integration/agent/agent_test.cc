@@ -1,0 +1,312 @@
+// `trimtab agent` end to end: the demo snapshot's samples sent as Prometheus remote-write
+// (snappy protobuf over HTTP) give the same allocation as the offline ingest of the same
+// samples; kill -9 after acknowledgement loses nothing and double-counts nothing; undecodable
+// bodies are 400; and the real Prometheus 2.42 remote-writes to it.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "../server/harness.h"
+#include "remote/write_request.h"
+#include "source/snapshot/openmetrics.h"
+
+namespace trimtab::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr long long kEnd = 1767225600;  // 2026-01-01T00:00:00Z
+
+// Collects samples into remote-write series (label sets in input order).
+class SeriesCollector final : public source::SampleSink {
+ public:
+  void onSample(const source::Sample& s) override {
+    std::string key(s.metric);
+    for (std::size_t i = 0; i < s.label_count; ++i) {
+      key += '\x1f';
+      key.append(s.labels[i].name);
+      key += '=';
+      key.append(s.labels[i].value);
+    }
+    auto [it, inserted] = index_.emplace(key, series.size());
+    if (inserted) {
+      remote::Series r;
+      r.labels.emplace_back("__name__", std::string(s.metric));
+      for (std::size_t i = 0; i < s.label_count; ++i) {
+        r.labels.emplace_back(std::string(s.labels[i].name), std::string(s.labels[i].value));
+      }
+      series.push_back(std::move(r));
+    }
+    series[it->second].samples.emplace_back(s.value, s.timestamp_ms);
+    ++samples;
+  }
+  std::vector<remote::Series> series;
+  std::uint64_t samples = 0;
+
+ private:
+  std::map<std::string, std::size_t> index_;
+};
+
+long post(const std::string& url, const std::string& body, std::string* response = nullptr) {
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Encoding: snappy");
+  headers = curl_slist_append(headers, "Content-Type: application/x-protobuf");
+  headers = curl_slist_append(headers, "X-Prometheus-Remote-Write-Version: 0.1.0");
+  std::string sink;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curlWrite);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response != nullptr ? response : &sink);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return status;
+}
+
+// Sends every series in batches of about `batch` samples; returns the number of non-204s.
+int sendAll(const std::string& url, const std::vector<remote::Series>& series, std::size_t batch) {
+  int failures = 0;
+  std::vector<remote::Series> pending;
+  std::size_t pending_samples = 0;
+  auto flush = [&] {
+    if (pending.empty()) return;
+    const std::string body = remote::snappyCompress(remote::encodeWriteRequest(pending));
+    if (post(url, body) != 204) ++failures;
+    pending.clear();
+    pending_samples = 0;
+  };
+  for (const remote::Series& s : series) {
+    for (std::size_t i = 0; i < s.samples.size(); i += batch) {
+      remote::Series part;
+      part.labels = s.labels;
+      part.samples.assign(s.samples.begin() + static_cast<std::ptrdiff_t>(i),
+                          s.samples.begin() + static_cast<std::ptrdiff_t>(std::min(s.samples.size(), i + batch)));
+      pending_samples += part.samples.size();
+      pending.push_back(std::move(part));
+      if (pending_samples >= batch) flush();
+    }
+  }
+  flush();
+  return failures;
+}
+
+class AgentDemo : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    curl_global_init(CURL_GLOBAL_ALL);
+    dir_ = makeTempDir("trimtab-agent");
+    std::string out;
+    ASSERT_EQ(sh(fmt::format("{} demo --nodes 3 --days 1 --seed 11 --end {} --out {}/demo 2>&1", TRIMTAB_BINARY, kEnd,
+                             dir_),
+                 &out),
+              0)
+        << out;
+    // The baseline: the same samples (no kubectl objects) ingested offline.
+    fs::create_directories(dir_ + "/metrics-only");
+    for (const auto& e : fs::directory_iterator(dir_ + "/demo/snapshot")) {
+      if (e.path().extension() == ".om") {
+        fs::copy_file(e.path(), dir_ + "/metrics-only/" + e.path().filename().string());
+        ASSERT_TRUE(source::parseOpenMetricsFile(e.path().string(), collector_).has_value());
+      }
+    }
+    ASSERT_EQ(sh(fmt::format("{} ingest {}/metrics-only --store {}/offline.db --cluster demo 2>&1", TRIMTAB_BINARY,
+                             dir_, dir_),
+                 &out),
+              0)
+        << out;
+  }
+  static void TearDownTestSuite() {
+    if (std::getenv("TRIMTAB_KEEP_TEST_DIR") == nullptr) fs::remove_all(dir_);
+  }
+
+  static std::string allocation(const std::string& store) {
+    std::string out;
+    EXPECT_EQ(sh(fmt::format("{} allocation --store {} --window {},{} --aggregate namespace --include-idle "
+                             "--step 6h --format json",
+                             TRIMTAB_BINARY, store, kEnd - 86400, kEnd),
+                 &out),
+              0);
+    return out;
+  }
+
+  static bool startAgent(Process& p, const std::string& store, int& port, const std::string& tag) {
+    if (!p.start({TRIMTAB_BINARY, "agent", "--store", store, "--listen", "127.0.0.1:0", "--cluster", "demo", "--grace",
+                  "0", "--flush-interval", "1", "--quiet"},
+                 dir_ + "/" + tag + ".out", dir_ + "/" + tag + ".err")) {
+      return false;
+    }
+    for (int i = 0; i < 500; ++i) {
+      const std::string out = p.out();
+      if (out.find("listening on") != std::string::npos && out.find('\n') != std::string::npos) {
+        port = std::stoi(out.substr(out.rfind(':') + 1));
+        return true;
+      }
+      if (!p.running()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Waits until the agent has folded every hour of the demo day.
+  static bool waitFolded(int port) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
+      const auto at = m.find("\ntrimtab_folded_until_timestamp_seconds ");
+      if (at != std::string::npos && std::stod(m.substr(m.find(' ', at + 1) + 1)) >= static_cast<double>(kEnd)) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  static inline std::string dir_;
+  static inline SeriesCollector collector_;
+};
+
+double total(const std::string& allocation_json, const std::string& field) {
+  const json j = json::parse(allocation_json);
+  double sum = 0;
+  for (const auto& set : j["data"]) {
+    for (const auto& [name, a] : set.items()) sum += a[field].get<double>();
+  }
+  return sum;
+}
+
+std::size_t count(const std::string& allocation_json) {
+  const json j = json::parse(allocation_json);
+  std::size_t n = 0;
+  for (const auto& set : j["data"]) n += set.size();
+  return n;
+}
+
+TEST_F(AgentDemo, RemoteWriteGivesTheOfflineAllocation) {
+  const std::string store = dir_ + "/agent.db";
+  Process agent;
+  int port = 0;
+  ASSERT_TRUE(startAgent(agent, store, port, "parity")) << agent.err();
+  EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/healthz", port)).status, 200);
+  ASSERT_GT(collector_.samples, 100000u);
+  EXPECT_EQ(sendAll(fmt::format("http://127.0.0.1:{}/api/v1/write", port), collector_.series, 2000), 0);
+  ASSERT_TRUE(waitFolded(port)) << agent.err();
+  EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/readyz", port)).status, 200);
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait(20), 0) << agent.err();
+
+  const std::string offline = allocation(dir_ + "/offline.db");
+  const std::string online = allocation(store);
+  // Every allocation's figures are rounded to 5 decimals in the JSON; beyond that, exact.
+  const double rounding = 1e-5 * static_cast<double>(count(offline));
+  ASSERT_EQ(count(online), count(offline));
+  for (const char* field : {"cpuCost", "ramCost", "gpuCost", "pvCost", "totalCost", "cpuCoreHours", "ramByteHours"}) {
+    const double a = total(offline, field), b = total(online, field);
+    EXPECT_NEAR(b, a, rounding + std::abs(a) * 1e-12) << field;
+  }
+  EXPECT_GT(total(online, "totalCost"), 0);
+}
+
+TEST_F(AgentDemo, KillNineAfterAcknowledgementLosesNothing) {
+  const std::string store = dir_ + "/crash.db";
+  std::string acked_body;
+  {
+    Process agent;
+    int port = 0;
+    // A long grace: nothing is folded before the kill, everything lives only in the WAL.
+    ASSERT_TRUE(agent.start({TRIMTAB_BINARY, "agent", "--store", store, "--listen", "127.0.0.1:0", "--cluster", "demo",
+                             "--grace", "86400", "--quiet"},
+                            dir_ + "/crash.out", dir_ + "/crash.err"));
+    for (int i = 0; i < 500 && agent.out().find('\n') == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const std::string out = agent.out();
+    ASSERT_NE(out.find("listening on"), std::string::npos) << agent.err();
+    port = std::stoi(out.substr(out.rfind(':') + 1));
+    EXPECT_EQ(sendAll(fmt::format("http://127.0.0.1:{}/api/v1/write", port), collector_.series, 5000), 0);
+    agent.kill(SIGKILL);
+  }
+  // Restart with the normal grace: the hours are folded from the WAL.
+  Process again;
+  int port = 0;
+  ASSERT_TRUE(startAgent(again, store, port, "crash2")) << again.err();
+  ASSERT_TRUE(waitFolded(port)) << again.err();
+  // A second restart folds nothing twice.
+  again.kill(SIGKILL);
+  Process third;
+  ASSERT_TRUE(startAgent(third, store, port, "crash3")) << third.err();
+  ASSERT_TRUE(waitFolded(port));
+  third.kill(SIGTERM);
+  EXPECT_EQ(third.wait(20), 0);
+  const std::string offline = allocation(dir_ + "/offline.db");
+  const std::string online = allocation(store);
+  const double a = total(offline, "totalCost"), b = total(online, "totalCost");
+  EXPECT_NEAR(b, a, 1e-5 * static_cast<double>(count(offline)));
+}
+
+TEST_F(AgentDemo, UndecodableBodiesAre400AndNothingIsStored) {
+  const std::string store = dir_ + "/bad.db";
+  Process agent;
+  int port = 0;
+  ASSERT_TRUE(startAgent(agent, store, port, "bad")) << agent.err();
+  const std::string url = fmt::format("http://127.0.0.1:{}/api/v1/write", port);
+  std::string response;
+  EXPECT_EQ(post(url, "definitely not snappy", &response), 400);
+  EXPECT_NE(response.find("snappy"), std::string::npos) << response;
+  response.clear();
+  EXPECT_EQ(post(url, remote::snappyCompress("\x0a\x05\x0a\x03\x0a\x01"), &response), 400);  // truncated protobuf
+  EXPECT_NE(response.find("byte"), std::string::npos) << response;
+  const std::string huge(40u << 20, 'x');
+  EXPECT_EQ(post(url, huge), 413);
+  EXPECT_EQ(httpGet(url).status, 405);
+  // An empty request is fine (Prometheus sends none, but it is valid).
+  EXPECT_EQ(post(url, remote::snappyCompress("")), 204);
+  const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
+  EXPECT_NE(m.find("trimtab_remote_write_rejected_total 2"), std::string::npos);
+  EXPECT_TRUE(agent.running());
+}
+
+TEST_F(AgentDemo, RealPrometheusRemoteWritesToTheAgent) {
+  if (!fs::exists("/usr/bin/prometheus")) GTEST_SKIP() << "needs /usr/bin/prometheus (Debian package prometheus)";
+  const std::string store = dir_ + "/prom.db";
+  Process agent;
+  int port = 0;
+  ASSERT_TRUE(startAgent(agent, store, port, "prom")) << agent.err();
+  const int prom_port = freePort();
+  const std::string d = dir_ + "/prom";
+  fs::create_directories(d);
+  std::ofstream(d + "/prometheus.yml") << fmt::format(
+      "global: {{scrape_interval: 1s}}\n"
+      "scrape_configs:\n"
+      "  - job_name: self\n"
+      "    static_configs: [{{targets: ['127.0.0.1:{0}']}}]\n"
+      "remote_write:\n"
+      "  - url: http://127.0.0.1:{1}/api/v1/write\n"
+      "    queue_config: {{batch_send_deadline: 1s}}\n",
+      prom_port, port);
+  Process prom;
+  ASSERT_TRUE(prom.start({"/usr/bin/prometheus", "--config.file=" + d + "/prometheus.yml", "--storage.tsdb.path=" + d + "/data",
+                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                         d + "/out", d + "/err"));
+  double received = 0;
+  for (int i = 0; i < 300 && received < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
+    const auto at = m.find("\ntrimtab_remote_write_samples_total ");
+    if (at != std::string::npos) received = std::stod(m.substr(m.find(' ', at + 1) + 1));
+  }
+  EXPECT_GE(received, 1000) << prom.err().substr(0, 3000);
+  const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
+  EXPECT_NE(m.find("trimtab_remote_write_rejected_total 0"), std::string::npos);
+  prom.kill(SIGTERM);
+  prom.wait(10);
+}
+
+}  // namespace
+}  // namespace trimtab::testing
