@@ -161,6 +161,18 @@ Status Wal::recover(Segment& s) {
     pos = next;
   }
   if (pos < data->size()) {
+    // A record whose declared length fits in the file with more bytes after it was complete
+    // once: it is damaged, not torn. Refuse rather than drop acknowledged data behind it.
+    if (data->size() - pos >= kHeaderBytes) {
+      std::uint32_t bytes;
+      std::memcpy(&bytes, data->data() + pos + 4, 4);
+      if (bytes <= kMaxRecordBytes && pos + kHeaderBytes + bytes < data->size()) {
+        return fail(ErrorCode::kCorrupt,
+                    fmt::format("WAL segment {}: damaged record at byte {} with {} bytes after it; move the "
+                                "segment aside to start without it",
+                                s.path, pos, data->size() - pos - kHeaderBytes - bytes));
+      }
+    }
     // A record that did not finish: written but never synced, so never acknowledged. Cut it
     // off so appends and scans see whole records only.
     if (::truncate(s.path.c_str(), static_cast<off_t>(pos)) != 0) return ioError("truncating " + s.path);
