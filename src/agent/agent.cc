@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -169,8 +170,10 @@ struct Agent::Impl : server::Handler {
   std::unique_ptr<remote::Wal> wal;
   std::unique_ptr<server::Api> api;     // read-only connection; sees commits via refresh()
   std::unique_ptr<server::HttpServer> http;
-  std::mutex fold_mutex;
-  UnixSeconds flushed_until = 0;  // hours before this are folded
+  std::mutex fold_mutex;          // held for whole folds
+  std::atomic<UnixSeconds> flushed_until{0};  // hours before this are folded
+  std::mutex refold_mutex;        // short: guards `refold`
+  std::set<UnixSeconds> refold;   // folded hours that received late samples
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
   std::mutex stop_mutex;
@@ -178,7 +181,7 @@ struct Agent::Impl : server::Handler {
 
   // Counters for /metrics.
   std::atomic<std::uint64_t> rw_requests{0}, rw_samples{0}, rw_bad{0}, rw_busy{0}, rw_late{0};
-  std::atomic<std::uint64_t> hours_folded{0}, fold_errors{0};
+  std::atomic<std::uint64_t> hours_folded{0}, fold_errors{0}, rw_dropped_late{0}, hours_refolded{0};
 
   UnixSeconds now() const { return options.now ? options.now() : SystemClock::instance().nowSeconds(); }
 
@@ -233,24 +236,45 @@ struct Agent::Impl : server::Handler {
       return server::Response::error(400, stats.error().message);
     }
     if (stats->samples == 0) return server::Response::text(204, "text/plain", "");
-    if (stats->min_timestamp_ms / 1000 < flushedUntil() - options.context_seconds) {
-      rw_late++;
-      log.log("warn", "late", fmt::format("samples at {} arrived after their hour was folded (grace {} s); they are kept "
-                                          "in the log but not in the store",
-                                          cost::formatRfc3339(static_cast<double>(stats->min_timestamp_ms) / 1000),
-                                          options.grace_seconds));
-    }
     if (auto s = wal->append(r.body, stats->min_timestamp_ms, stats->max_timestamp_ms); !s) {
       log.log("error", "wal", s.error().message);
       return server::Response::error(503, "the write-ahead log could not be written; retry later");
     }
+    noteLate(stats->min_timestamp_ms, stats->max_timestamp_ms);
     rw_samples += stats->samples;
     return server::Response::text(204, "text/plain", "");
   }
 
-  UnixSeconds flushedUntil() {
-    std::lock_guard<std::mutex> lock(fold_mutex);
-    return flushed_until;
+  UnixSeconds flushedUntil() const { return flushed_until.load(); }
+
+  // Samples for hours already folded: refold those hours (the WAL keeps `wal_retention`
+  // seconds of folded data so a refold sees the whole hour); older ones cannot be refolded.
+  void noteLate(std::int64_t min_ms, std::int64_t max_ms) {
+    const UnixSeconds folded = flushedUntil();
+    // A sample also affects the previous hour through its interval: take the context too.
+    const UnixSeconds first = floorHour(min_ms / 1000 - options.context_seconds);
+    if (first >= folded) return;
+    rw_late++;
+    const UnixSeconds last = std::min(floorHour(max_ms / 1000 + options.context_seconds), folded - 3600);
+    const UnixSeconds keep_from = folded - options.wal_retention_seconds;
+    bool dropped = false;
+    {
+      std::lock_guard<std::mutex> lock(refold_mutex);
+      for (UnixSeconds h = first; h <= last; h += 3600) {
+        if (h >= keep_from) {
+          refold.insert(h);
+        } else {
+          dropped = true;
+        }
+      }
+    }
+    if (dropped) {
+      rw_dropped_late++;
+      log.log("warn", "late", fmt::format("samples at {} arrived after their hour was folded and beyond the write-ahead "
+                                          "log's {} s retention; that hour is not refolded",
+                                          cost::formatRfc3339(static_cast<double>(min_ms) / 1000),
+                                          options.wal_retention_seconds));
+    }
   }
 
   std::string agentMetrics() const {
@@ -266,25 +290,48 @@ struct Agent::Impl : server::Handler {
     counter("trimtab_remote_write_samples_total", "Samples acknowledged (durable in the write-ahead log)", rw_samples.load());
     counter("trimtab_remote_write_rejected_total", "Remote-write bodies refused as undecodable (400)", rw_bad.load());
     counter("trimtab_remote_write_backpressure_total", "Remote-write requests answered 503 under backpressure", rw_busy.load());
-    counter("trimtab_remote_write_late_requests_total", "Requests with samples older than the last folded hour", rw_late.load());
+    counter("trimtab_remote_write_late_requests_total", "Requests with samples for hours already folded (refolded)", rw_late.load());
+    counter("trimtab_remote_write_dropped_late_total", "Requests with samples too old to refold (beyond WAL retention)",
+            rw_dropped_late.load());
+    counter("trimtab_hours_refolded_total", "Folded hours folded again because late samples arrived", hours_refolded.load());
     counter("trimtab_wal_syncs_total", "fdatasync calls of the write-ahead log (group commits)", w.syncs);
     gauge("trimtab_wal_bytes", "Bytes in the write-ahead log", static_cast<double>(wal->bytesOnDisk()));
     counter("trimtab_hours_folded_total", "Hours folded from the write-ahead log into hour blocks", hours_folded.load());
     counter("trimtab_fold_errors_total", "Failed hour folds (retried at the next flush)", fold_errors.load());
     gauge("trimtab_folded_until_timestamp_seconds", "Hours before this instant are folded",
-          static_cast<double>(flushed_until));
+          static_cast<double>(flushed_until.load()));
     return o;
   }
 
   Status flushComplete() {
     std::lock_guard<std::mutex> lock(fold_mutex);
+    // Late samples first: hours already folded that received more data.
+    std::set<UnixSeconds> again;
+    {
+      std::lock_guard<std::mutex> rlock(refold_mutex);
+      again.swap(refold);
+    }
+    for (UnixSeconds hour : again) {
+      auto report = foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds);
+      if (!report) {
+        fold_errors++;
+        std::lock_guard<std::mutex> rlock(refold_mutex);
+        refold.insert(hour);
+        return fail(report.error());
+      }
+      hours_refolded++;
+      log.log("info", fmt::format("refold-{}", hour),
+              fmt::format("refolded {} with late samples: {} samples, {} containers",
+                          cost::formatRfc3339(static_cast<double>(hour)), report->samples, report->containers));
+    }
     const UnixSeconds last_complete_end = floorHour(now() - options.grace_seconds);  // exclusive
     const std::int64_t oldest_ms = wal->oldestTimestampMs();
     const std::int64_t newest_ms = wal->newestTimestampMs();
-    if (oldest_ms == 0 || flushed_until >= last_complete_end) return {};
+    UnixSeconds done = flushed_until.load();
+    if (oldest_ms == 0 || done >= last_complete_end) return {};
     // Hours past the newest sample (plus context) have nothing to fold.
     const UnixSeconds data_end = newest_ms / 1000 + options.context_seconds + 1;
-    UnixSeconds hour = std::max(flushed_until, floorHour(oldest_ms / 1000 - options.context_seconds));
+    UnixSeconds hour = std::max(done, floorHour(oldest_ms / 1000 - options.context_seconds));
     for (; hour + 3600 <= last_complete_end && hour < data_end; hour += 3600) {
       auto report = foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds);
       if (!report) {
@@ -293,19 +340,21 @@ struct Agent::Impl : server::Handler {
                                              report.error().message));
         return fail(report.error());
       }
-      flushed_until = hour + 3600;
+      done = hour + 3600;
+      flushed_until = done;
       hours_folded++;
       if (report->samples > 0) {
         // Re-folding an hour is idempotent, so the marker only needs to follow real work.
-        if (auto s = writeMarker(options.wal_dir, flushed_until); !s) return s;
+        if (auto s = writeMarker(options.wal_dir, done); !s) return s;
         log.log("info", fmt::format("fold-{}", hour),
                 fmt::format("folded {}: {} samples, {} containers{}", cost::formatRfc3339(static_cast<double>(hour)),
                             report->samples, report->containers, report->written ? "" : " (unchanged)"));
       }
     }
-    if (flushed_until < last_complete_end && hour >= data_end) flushed_until = last_complete_end;
-    if (auto s = writeMarker(options.wal_dir, flushed_until); !s) return s;
-    (void)wal->truncateBefore((flushed_until - options.context_seconds) * 1000);
+    if (done < last_complete_end && hour >= data_end) done = last_complete_end;
+    flushed_until = done;
+    if (auto s = writeMarker(options.wal_dir, done); !s) return s;
+    (void)wal->truncateBefore((done - options.wal_retention_seconds - options.context_seconds) * 1000);
     return {};
   }
 };

@@ -8,6 +8,9 @@
 //                       store ◀── commit(hour block H) ◀── Folder over WAL samples in
 //                                                          [H − context, H + 1h + context)
 //
+// Samples that arrive for an hour already folded (within `wal_retention_seconds`) make the agent
+// fold that hour again from the log, replacing its block; older ones are counted and logged.
+//
 // Folding an hour sees samples a few minutes either side of it (`context`), so intervals that
 // straddle the hour's edges are integrated exactly as a whole-file ingest does, and only the
 // block of hour H is kept. Commits of an hour are idempotent (an identical block is skipped), and
@@ -39,6 +42,9 @@ struct AgentOptions {
   server::ApiOptions api;
   std::int64_t grace_seconds = 600;    // how late samples may arrive after their hour
   std::int64_t context_seconds = 300;  // samples folded either side of an hour
+  // Folded data kept in the WAL so hours that receive late samples (e.g. a Prometheus
+  // remote-write backlog after an outage) can be folded again whole.
+  std::int64_t wal_retention_seconds = 3600;
   double flush_interval_seconds = 10;  // how often finished hours are looked for
   std::uint64_t max_wal_backlog_bytes = 4ull << 30;  // beyond: remote-write gets 503
   std::size_t max_body_bytes = 32u << 20;            // compressed remote-write body

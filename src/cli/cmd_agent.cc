@@ -15,7 +15,7 @@ namespace trimtab::cli {
 namespace {
 
 const std::set<std::string> kAgentValueFlags = {"store", "wal-dir", "cluster", "pricing", "listen", "grace",
-                                                "context", "flush-interval", "token-file", "tls-cert", "tls-key",
+                                                "context", "flush-interval", "wal-retention", "token-file", "tls-cert", "tls-key",
                                                 "client-ca", "workers", "log-format", "max-backlog-mb", "cache-mb"};
 const std::set<std::string> kAgentBoolFlags = {"quiet"};
 
@@ -53,13 +53,20 @@ int cmdAgent(const std::vector<std::string>& argv) {
   auto workers = args->integer("workers", 2, 1, 256);
   auto backlog = args->integer("max-backlog-mb", 4096, 1, 1 << 24);
   auto cache = args->integer("cache-mb", 256, 0, 1 << 20);
-  for (auto* r : {&grace, &context, &flush, &workers, &backlog, &cache}) {
+  auto retention = args->integer("wal-retention", 3600, 0, 30 * 86400);
+  for (auto* r : {&grace, &context, &flush, &workers, &backlog, &cache, &retention}) {
     if (!*r) {
       printError(r->error());
       return kExitUsage;
     }
   }
   o.grace_seconds = *grace;
+  o.wal_retention_seconds = *retention;
+  // TRIMTAB_NOW pins "now" (Unix seconds), as for every command: tests replay the past.
+  if (const char* pinned = std::getenv("TRIMTAB_NOW")) {
+    const UnixSeconds t = std::atoll(pinned);
+    o.now = [t] { return t; };
+  }
   o.context_seconds = *context;
   o.flush_interval_seconds = static_cast<double>(*flush);
   o.server.worker_threads = static_cast<int>(*workers);
@@ -88,7 +95,7 @@ int cmdAgent(const std::vector<std::string>& argv) {
 const CommandRegistration kAgent{
     {"agent",
      "  trimtab agent --store PATH [--listen HOST:PORT] [--wal-dir DIR] [--cluster NAME] [--pricing FILE]\n"
-     "      [--grace SECONDS] [--flush-interval SECONDS] [--token-file F] [--tls-cert F --tls-key F]\n"
+     "      [--grace SECONDS] [--flush-interval SECONDS] [--wal-retention SECONDS] [--token-file F] [--tls-cert F --tls-key F]\n"
      "      [--log-format text|json] [--quiet]\n"
      "      Always-on: receives Prometheus remote-write at POST /api/v1/write (durable before 2xx),\n"
      "      folds each finished hour into the store, serves the API of `trimtab serve`.\n",

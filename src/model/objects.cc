@@ -18,7 +18,9 @@ void append(std::vector<T>& to, std::vector<T>&& from) {
     to = std::move(from);
     return;
   }
-  to.reserve(to.size() + from.size());
+  // Grow geometrically: an exact reserve here would move every element again on each of many
+  // small merges (a paginated list merged page by page).
+  if (to.capacity() < to.size() + from.size()) to.reserve(std::max(to.size() + from.size(), 2 * to.capacity()));
   std::move(from.begin(), from.end(), std::back_inserter(to));
   from.clear();
 }

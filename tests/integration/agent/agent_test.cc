@@ -137,12 +137,12 @@ class AgentDemo : public ::testing::Test {
     return out;
   }
 
-  static bool startAgent(Process& p, const std::string& store, int& port, const std::string& tag) {
-    if (!p.start({TRIMTAB_BINARY, "agent", "--store", store, "--listen", "127.0.0.1:0", "--cluster", "demo", "--grace",
-                  "0", "--flush-interval", "1", "--quiet"},
-                 dir_ + "/" + tag + ".out", dir_ + "/" + tag + ".err")) {
-      return false;
-    }
+  static bool startAgent(Process& p, const std::string& store, int& port, const std::string& tag,
+                         const std::string& grace = "0", const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {TRIMTAB_BINARY, "agent", "--store", store, "--listen", "127.0.0.1:0", "--cluster",
+                                     "demo", "--grace", grace, "--flush-interval", "1", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    if (!p.start(args, dir_ + "/" + tag + ".out", dir_ + "/" + tag + ".err")) return false;
     for (int i = 0; i < 500; ++i) {
       const std::string out = p.out();
       if (out.find("listening on") != std::string::npos && out.find('\n') != std::string::npos) {
@@ -155,12 +155,17 @@ class AgentDemo : public ::testing::Test {
     return false;
   }
 
-  // Waits until the agent has folded every hour of the demo day.
-  static bool waitFolded(int port) {
-    for (int i = 0; i < 300; ++i) {
-      const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
-      const auto at = m.find("\ntrimtab_folded_until_timestamp_seconds ");
-      if (at != std::string::npos && std::stod(m.substr(m.find(' ', at + 1) + 1)) >= static_cast<double>(kEnd)) {
+  static double metric(int port, const std::string& name) {
+    const std::string m = httpGet(fmt::format("http://127.0.0.1:{}/metrics", port)).body;
+    const auto at = m.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(m.substr(at + name.size() + 2));
+  }
+
+  // Waits until the agent has folded every hour of the demo day (and `refolded` late hours).
+  static bool waitFolded(int port, double refolded = 0) {
+    for (int i = 0; i < 600; ++i) {
+      if (metric(port, "trimtab_folded_until_timestamp_seconds") >= static_cast<double>(kEnd) &&
+          metric(port, "trimtab_hours_refolded_total") >= refolded) {
         return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -190,16 +195,31 @@ std::size_t count(const std::string& allocation_json) {
 
 TEST_F(AgentDemo, RemoteWriteGivesTheOfflineAllocation) {
   const std::string store = dir_ + "/agent.db";
-  Process agent;
-  int port = 0;
-  ASSERT_TRUE(startAgent(agent, store, port, "parity")) << agent.err();
-  EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/healthz", port)).status, 200);
   ASSERT_GT(collector_.samples, 100000u);
-  EXPECT_EQ(sendAll(fmt::format("http://127.0.0.1:{}/api/v1/write", port), collector_.series, 2000), 0);
-  ASSERT_TRUE(waitFolded(port)) << agent.err();
-  EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/readyz", port)).status, 200);
-  agent.kill(SIGTERM);
-  EXPECT_EQ(agent.wait(20), 0) << agent.err();
+  {
+    // "Now" is the end of the demo day: every hour is complete once the grace has passed,
+    // so the agent folds while the samples are still arriving.
+    ::setenv("TRIMTAB_NOW", std::to_string(kEnd + 3600).c_str(), 1);
+    Process agent;
+    int port = 0;
+    ASSERT_TRUE(startAgent(agent, store, port, "parity", "1800", {"--wal-retention", "172800"})) << agent.err();
+    ::unsetenv("TRIMTAB_NOW");
+    EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/healthz", port)).status, 200);
+    EXPECT_EQ(sendAll(fmt::format("http://127.0.0.1:{}/api/v1/write", port), collector_.series, 2000), 0);
+    // Whatever was folded before its late samples arrived is folded again.
+    ASSERT_TRUE(waitFolded(port)) << agent.err();
+    const double late = metric(port, "trimtab_remote_write_late_requests_total");
+    if (late > 0) {
+      for (int i = 0; i < 100 && metric(port, "trimtab_hours_refolded_total") <= 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the refolds run in one flush
+    }
+    EXPECT_EQ(metric(port, "trimtab_remote_write_dropped_late_total"), 0);
+    EXPECT_EQ(httpGet(fmt::format("http://127.0.0.1:{}/readyz", port)).status, 200);
+    agent.kill(SIGTERM);
+    EXPECT_EQ(agent.wait(60), 0) << agent.err();
+  }
 
   const std::string offline = allocation(dir_ + "/offline.db");
   const std::string online = allocation(store);
@@ -248,6 +268,43 @@ TEST_F(AgentDemo, KillNineAfterAcknowledgementLosesNothing) {
   const std::string online = allocation(store);
   const double a = total(offline, "totalCost"), b = total(online, "totalCost");
   EXPECT_NEAR(b, a, 1e-5 * static_cast<double>(count(offline)));
+}
+
+TEST_F(AgentDemo, LateSamplesRefoldTheirHours) {
+  // First half of the day arrives, every hour gets folded (now is past the whole day), then
+  // the second half arrives late: those hours are folded again from the WAL.
+  const std::string store = dir_ + "/late.db";
+  std::vector<remote::Series> first, second;
+  for (const remote::Series& s : collector_.series) {
+    remote::Series a, b;
+    a.labels = b.labels = s.labels;
+    for (const auto& sample : s.samples) {
+      (sample.second < (kEnd - 43200) * 1000 ? a : b).samples.push_back(sample);
+    }
+    if (!a.samples.empty()) first.push_back(std::move(a));
+    if (!b.samples.empty()) second.push_back(std::move(b));
+  }
+  ::setenv("TRIMTAB_NOW", std::to_string(kEnd + 7200).c_str(), 1);
+  Process agent;
+  int port = 0;
+  ASSERT_TRUE(startAgent(agent, store, port, "late", "0", {"--wal-retention", "172800"})) << agent.err();
+  ::unsetenv("TRIMTAB_NOW");
+  const std::string url = fmt::format("http://127.0.0.1:{}/api/v1/write", port);
+  EXPECT_EQ(sendAll(url, first, 5000), 0);
+  ASSERT_TRUE(waitFolded(port)) << agent.err();
+  EXPECT_EQ(sendAll(url, second, 5000), 0);
+  ASSERT_TRUE(waitFolded(port, 12)) << agent.err();
+  EXPECT_GT(metric(port, "trimtab_remote_write_late_requests_total"), 0);
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait(60), 0);
+  const std::string offline = allocation(dir_ + "/offline.db");
+  const std::string online = allocation(store);
+  ASSERT_EQ(count(online), count(offline));
+  const double rounding = 1e-5 * static_cast<double>(count(offline));
+  for (const char* field : {"cpuCoreHours", "ramByteHours", "gpuHours", "totalCost"}) {
+    const double a = total(offline, field), b = total(online, field);
+    EXPECT_NEAR(b, a, rounding + std::abs(a) * 1e-12) << field;
+  }
 }
 
 TEST_F(AgentDemo, UndecodableBodiesAre400AndNothingIsStored) {
