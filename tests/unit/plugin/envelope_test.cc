@@ -1,0 +1,120 @@
+// Request envelopes, response checks and the per-hook failure policy output (no engine).
+#include "plugin/internal/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "plugin/plugin.h"
+
+namespace trimtab::plugin::internal {
+namespace {
+
+const std::vector<std::string> kRows = {R"({"name":"a","totalCost":1})",
+                                        R"({"name":"b","totalCost":2})"};
+
+Result<std::vector<std::string>> parse(Hook hook, const std::string& response,
+                                       const std::vector<std::string>& inputs = kRows) {
+  simdjson::dom::parser parser;
+  return parseResponse(hook, response, inputs, parser);
+}
+
+TEST(Envelope, RequestCarriesKindSettingsAndItems) {
+  std::string out;
+  appendRequest(out, Hook::kAllocation, R"({"k":1})", kRows);
+  EXPECT_EQ(
+      out,
+      R"({"apiVersion":"trimtab/plugin/v1","kind":"CostAllocationRequest","settings":{"k":1},"items":[)"
+      R"({"name":"a","totalCost":1},{"name":"b","totalCost":2}]})");
+  auto items = splitItems(out, "request");
+  ASSERT_TRUE(items);
+  EXPECT_EQ(*items, kRows);
+}
+
+TEST(Envelope, AcceptsAWellFormedResponse) {
+  auto r = parse(Hook::kAllocation,
+                 R"({"ok":true,"items":[{"name":"a","team":"x"}, {"name":"b","totalCost":2.5}]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0], R"({"name":"a","team":"x"})");
+  EXPECT_EQ((*r)[1], R"({"name":"b","totalCost":2.5})");
+}
+
+TEST(Envelope, RejectsBadResponsesWithReasons) {
+  struct Case {
+    Hook hook;
+    std::string response;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {Hook::kAllocation, "{nope", "not JSON"},
+      {Hook::kAllocation, "[]", "not a JSON object"},
+      {Hook::kAllocation, R"({"items":[]})", "no boolean \"ok\""},
+      {Hook::kAllocation, R"({"ok":false,"error":"settings.teams missing","code":3})",
+       "plugin reported an error (code 3): settings.teams missing"},
+      {Hook::kAllocation, R"({"ok":true})", "no \"items\" array"},
+      {Hook::kAllocation, R"({"ok":true,"items":[{"name":"a"}]})", "1 items for 2 inputs"},
+      {Hook::kAllocation, R"({"ok":true,"items":[{"name":"a"},7]})", "items[1] is not an object"},
+      {Hook::kAllocation, R"({"ok":true,"items":[{"name":"a"},{"name":"c"}]})",
+       "items[1] changed or dropped \"name\""},
+      {Hook::kRecommendation, R"({"ok":true,"items":[{"name":"a"},{}]})",
+       "items[1] changed or dropped"},
+      {Hook::kAlert, R"({"ok":true,"items":[{"accepted":true},{"accepted":"yes"}]})",
+       "items[1] has no boolean"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.hook, c.response);
+    ASSERT_FALSE(r) << c.response;
+    EXPECT_NE(r.error().message.find(c.reason), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Envelope, ReturnsTheTopLevelItemsAsWritten) {
+  // A decoy "items" array nested before the real one must not be returned.
+  auto r =
+      parse(Hook::kAllocation,
+            R"({"x":{"items":[{"name":"a"},{"name":"b"}]},"ok":true,"items":[ {"name":"a","t":1} ,)"
+            "\n  "
+            R"({"name":"b","s":"]}\\\""})"
+            "\n]}");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0], R"({"name":"a","t":1})");
+  EXPECT_EQ((*r)[1], R"({"name":"b","s":"]}\\\""})");
+}
+
+TEST(Envelope, NamesWithEscapesCompareUnescaped) {
+  const std::vector<std::string> inputs = {R"({"name":"a\"b\u00e9"})"};
+  EXPECT_TRUE(parse(Hook::kRecommendation, R"({"ok":true,"items":[{"name":"a\"bé"}]})", inputs));
+  EXPECT_FALSE(parse(Hook::kRecommendation, R"({"ok":true,"items":[{"name":"a\"b"}]})", inputs));
+}
+
+TEST(FailurePolicy, AllocationRowsAreKeptAndMarked) {
+  const std::vector<std::string> rows = {R"({"name":"a"})", "{}", " { } "};
+  auto out = fallbackItems(Hook::kAllocation, rows, "timed out");
+  EXPECT_EQ(out[0], R"({"pluginStatus":"error","name":"a"})");
+  EXPECT_EQ(out[1], R"({"pluginStatus":"error"})");
+  EXPECT_EQ(out[2], R"( {"pluginStatus":"error" } )");
+}
+
+TEST(FailurePolicy, RecommendationsUnmodifiedAlertsFailOpen) {
+  EXPECT_EQ(fallbackItems(Hook::kRecommendation, kRows, "x"), kRows);
+  auto alerts = fallbackItems(Hook::kAlert, kRows, "trap \"x\"");
+  ASSERT_EQ(alerts.size(), 2u);
+  auto parsed = splitItems("[" + alerts[0] + "]", "alert");
+  ASSERT_TRUE(parsed) << alerts[0];
+  EXPECT_NE(alerts[0].find(R"("accepted":true)"), std::string::npos);
+  EXPECT_NE(alerts[0].find(R"(trap \"x\")"), std::string::npos);
+}
+
+TEST(SplitItems, ArrayOrEnvelope) {
+  EXPECT_EQ(splitItems(R"([{"a": 1}, {"b": [1, 2]}])", "f")->size(), 2u);
+  EXPECT_EQ(splitItems(R"({"items": [{"a": 1}]})", "f")->size(), 1u);
+  auto bad = splitItems("[1]", "rows.json");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "rows.json: items[0] is not an object");
+  EXPECT_FALSE(splitItems("{\"x\":1}", "f"));
+  EXPECT_FALSE(splitItems("nope", "f"));
+}
+
+}  // namespace
+}  // namespace trimtab::plugin::internal

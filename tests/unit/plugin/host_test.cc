@@ -1,0 +1,325 @@
+// The V8 host end to end with plugins built from plugins/: examples, hostile plugins and the
+// failure policy of each hook, disabling, limits, batching and the sha256 pin.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "plugin/plugin.h"
+#include "plugin/sha256.h"
+
+namespace trimtab::plugin {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PluginHost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TRIMTAB_PLUGIN_HAS_V8)
+      GTEST_SKIP() << "built without libnode (V8); run scripts/bootstrap and reconfigure";
+    if (!engineAvailable())
+      GTEST_SKIP() << "V8 engine library not loadable: " << engineDescription();
+    if (!TRIMTAB_PLUGIN_C_TOOLCHAIN)
+      GTEST_SKIP() << "clang-14 with wasm32-wasi (wasi-libc) not found; plugins not built";
+  }
+
+  static std::string wasm(const std::string& name) {
+    return (fs::path(TRIMTAB_PLUGIN_WASM_DIR) / (name + ".wasm")).string();
+  }
+
+  Result<std::unique_ptr<Plugin>> load(const std::string& name, Hook hook,
+                                       std::string settings = "{}", Limits limits = {}) {
+    PluginConfig config;
+    config.path = wasm(name);
+    config.hook = hook;
+    config.settings_json = std::move(settings);
+    config.limits = limits;
+    return Plugin::load(config, [this](std::string_view line) { log_.emplace_back(line); });
+  }
+
+  std::size_t logLinesContaining(std::string_view needle) const {
+    std::size_t n = 0;
+    for (const auto& l : log_) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+  std::vector<std::string> log_;
+};
+
+const std::vector<std::string> kRows = {
+    R"({"name":"c/n/shop/checkout-1/app","properties":{"namespace":"shop","labels":{"app":"checkout"}},"totalCost":1.5})",
+    R"({"name":"c/n/shop/web-1/app","properties":{"namespace":"shop","labels":{"app":"web"}},"team":"old"})",
+    R"({"name":"c/n/kube-system/dns/app","properties":{"namespace":"kube-system"}})"};
+const char* kTeamSettings =
+    R"({"labelKey":"app","teams":{"checkout":"payments","web":"storefront"},"default":"platform"})";
+
+TEST_F(PluginHost, LabelTeamMapsLabelsWithADefault) {
+  auto p = load("label_team", Hook::kAllocation, kTeamSettings);
+  ASSERT_TRUE(p) << p.error().message;
+  HookResult r = (*p)->run(kRows);
+  ASSERT_TRUE(r.applied) << r.failure;
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_NE(r.items[0].find(R"("team":"payments","teamSource":"label")"), std::string::npos)
+      << r.items[0];
+  EXPECT_NE(r.items[1].find(R"("team":"storefront")"), std::string::npos);
+  EXPECT_EQ(r.items[1].find(R"("team":"old")"), std::string::npos) << "existing team replaced";
+  EXPECT_NE(r.items[2].find(R"("team":"platform","teamSource":"default")"), std::string::npos);
+  EXPECT_NE(r.items[0].find(R"("totalCost":1.5)"), std::string::npos);
+}
+
+TEST_F(PluginHost, BatchingGivesTheSameResult) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < 1000; ++i) rows.push_back(kRows[static_cast<std::size_t>(i) % 3]);
+  for (auto& row : rows)
+    row.replace(row.find("app\""), 4, fmt::format("app{}\"", &row - rows.data()));
+  auto whole = load("label_team", Hook::kAllocation, kTeamSettings);
+  Limits small;
+  small.batch_items = 7;
+  auto batched = load("label_team", Hook::kAllocation, kTeamSettings, small);
+  ASSERT_TRUE(whole && batched);
+  HookResult a = (*whole)->run(rows), b = (*batched)->run(rows);
+  ASSERT_TRUE(a.applied && b.applied) << a.failure << b.failure;
+  EXPECT_EQ(a.batches, 1u);
+  EXPECT_EQ(b.batches, 143u);
+  EXPECT_EQ(a.items, b.items);
+}
+
+TEST_F(PluginHost, InputCapSplitsBatches) {
+  Limits limits;
+  limits.max_input_bytes = 1024;
+  auto p = load("label_team", Hook::kAllocation, kTeamSettings, limits);
+  ASSERT_TRUE(p);
+  std::vector<std::string> rows(50, kRows[0]);
+  HookResult r = (*p)->run(rows);
+  ASSERT_TRUE(r.applied) << r.failure;
+  EXPECT_GT(r.batches, 5u);
+  EXPECT_EQ(r.items.size(), 50u);
+}
+
+TEST_F(PluginHost, SpotVetoAndAlertThreshold) {
+  const std::vector<std::string> recs = {
+      R"({"name":"payments/api/app","namespace":"payments","type":"spot"})",
+      R"({"name":"shop/api/app","namespace":"shop","type":"spot"})",
+      R"({"name":"payments/api/app2","namespace":"payments","type":"rightsize"})"};
+  auto veto = load("spot_veto", Hook::kRecommendation, R"({"namespaces":["payments"]})");
+  ASSERT_TRUE(veto) << veto.error().message;
+  HookResult r = (*veto)->run(recs);
+  ASSERT_TRUE(r.applied) << r.failure;
+  EXPECT_NE(r.items[0].find(R"("vetoed":true,"vetoReason":"spot vetoed for namespace payments)"),
+            std::string::npos);
+  EXPECT_EQ(r.items[1], recs[1]);
+  EXPECT_EQ(r.items[2], recs[2]);
+  EXPECT_EQ(logLinesContaining("plugin spot_veto: info: spot recommendations vetoed"), 1u);
+
+  auto alerts = load("alert_threshold", Hook::kAlert, R"({"minMonthlyDelta":50})");
+  ASSERT_TRUE(alerts);
+  HookResult a = (*alerts)->run(
+      std::vector<std::string>{R"({"monthlyDelta":3.5})", R"({"monthlyDelta":-120})"});
+  ASSERT_TRUE(a.applied) << a.failure;
+  EXPECT_NE(a.items[0].find(R"("accepted":false)"), std::string::npos);
+  EXPECT_EQ(a.items[1], R"({"accepted":true})");
+}
+
+TEST_F(PluginHost, JvmFloorInRust) {
+  if (!TRIMTAB_PLUGIN_RUST_TOOLCHAIN)
+    GTEST_SKIP() << "rustc with the wasm32 std not found; jvm_floor not built";
+  auto p = load("jvm_floor", Hook::kRecommendation, R"({"memoryFloorBytes":268435456})");
+  ASSERT_TRUE(p) << p.error().message;
+  // Shaped like `trimtab recommend --format json` recommendations.
+  const std::vector<std::string> recs = {
+      R"({"namespace":"shop","controller":"orders","container":"app","image":"eclipse-temurin:17-jre",)"
+      R"("memoryRequestBytes":94371840,"memoryLimitBytes":94371840,"reason":"p90"})",
+      R"({"namespace":"shop","controller":"web","container":"nginx","memoryRequestBytes":1048576})",
+      R"({"namespace":"pay","controller":"api","container":"api","labels":{"runtime":"jvm"},)"
+      R"("memoryRequestBytes":536870912,"memoryLimitBytes":100})"};
+  HookResult r = (*p)->run(recs);
+  ASSERT_TRUE(r.applied) << r.failure;
+  EXPECT_NE(r.items[0].find(R"("memoryRequestBytes":268435456,"memoryLimitBytes":268435456)"),
+            std::string::npos)
+      << r.items[0];
+  EXPECT_NE(
+      r.items[0].find(
+          R"("annotations":["jvm memory floor 268435456: raised memoryRequestBytes 94371840, )"
+          R"(memoryLimitBytes 94371840"])"),
+      std::string::npos)
+      << r.items[0];
+  EXPECT_EQ(r.items[1], recs[1]);
+  EXPECT_NE(r.items[2].find(R"("memoryRequestBytes":536870912,"memoryLimitBytes":268435456)"),
+            std::string::npos)
+      << r.items[2];
+}
+
+// Each hostile plugin: the host survives, the hook's failure policy applies, one log line.
+struct HostileCase {
+  const char* plugin;
+  const char* reason;
+};
+
+TEST_F(PluginHost, HostilePluginsFailSafelyOnEveryHook) {
+  const HostileCase cases[] = {
+      {"infinite_loop", "timed out after 200 ms"},
+      {"out_of_bounds", "memory access out of bounds"},
+      {"oversized_output", "exceeds the cap of 16777216 bytes"},
+      {"invalid_json", "response is not JSON"},
+      {"alloc_trap", "trimtab_alloc("},
+  };
+  Limits limits;
+  limits.call_timeout_ms = 200;
+  for (const auto& c : cases) {
+    for (Hook hook : kAllHooks) {
+      log_.clear();
+      auto p = load(c.plugin, hook, "{}", limits);
+      ASSERT_TRUE(p) << c.plugin << ": " << p.error().message;
+      HookResult r = (*p)->run(kRows);
+      EXPECT_FALSE(r.applied) << c.plugin;
+      EXPECT_NE(r.failure.find(c.reason), std::string::npos) << c.plugin << ": " << r.failure;
+      ASSERT_EQ(r.items.size(), kRows.size());
+      ASSERT_EQ(log_.size(), 1u) << c.plugin;
+      EXPECT_NE(log_[0].find(
+                    fmt::format("plugin {} ({}): items 0..2 failed: ", c.plugin, hookName(hook))),
+                std::string::npos)
+          << log_[0];
+      switch (hook) {
+        case Hook::kAllocation:
+          EXPECT_EQ(r.items[0], R"({"pluginStatus":"error",)" + kRows[0].substr(1));
+          break;
+        case Hook::kRecommendation:
+          EXPECT_EQ(r.items, kRows);
+          break;
+        case Hook::kAlert:
+          EXPECT_NE(r.items[0].find(R"({"accepted":true,)"), std::string::npos);
+          break;
+      }
+    }
+  }
+}
+
+TEST_F(PluginHost, MemoryBombHitsItsDeclaredMaximum) {
+  auto p = load("memory_bomb", Hook::kAllocation, "{}");
+  ASSERT_TRUE(p);
+  HookResult r = (*p)->run(kRows);
+  EXPECT_FALSE(r.applied);
+  // malloc fails at the 64 MiB maximum and the plugin traps (or, on a slow sanitizer build,
+  // the watchdog stops it first).
+  EXPECT_TRUE(r.failure.find("unreachable") != std::string::npos ||
+              r.failure.find("timed out") != std::string::npos)
+      << r.failure;
+  // The host still works afterwards.
+  auto good = load("label_team", Hook::kAllocation, kTeamSettings);
+  ASSERT_TRUE(good);
+  EXPECT_TRUE((*good)->run(kRows).applied);
+}
+
+TEST_F(PluginHost, StructuralHostilesAreRejectedAtLoad) {
+  auto wrong = load("wrong_abi", Hook::kAllocation);
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("declares trimtab_abi_v2, this host speaks trimtab_abi_v1"),
+            std::string::npos);
+  auto missing = load("missing_exports", Hook::kAllocation);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("missing export trimtab_alloc"), std::string::npos);
+  auto bomb = load("memory_bomb_4g", Hook::kAllocation);
+  ASSERT_FALSE(bomb);
+  EXPECT_NE(bomb.error().message.find("memory maximum 65536 pages (4096 MiB) exceeds the cap"),
+            std::string::npos);
+  auto no_hook = load("label_team", Hook::kAlert);
+  ASSERT_FALSE(no_hook);
+  EXPECT_NE(no_hook.error().message.find("no export trimtab_alert_filter for hook alert"),
+            std::string::npos);
+  auto bad_settings = load("label_team", Hook::kAllocation, "[1,2]");
+  ASSERT_FALSE(bad_settings);
+  EXPECT_NE(bad_settings.error().message.find("settings: expected a JSON object"),
+            std::string::npos);
+}
+
+TEST_F(PluginHost, RepeatedFailuresDisableThePlugin) {
+  Limits limits;
+  limits.batch_items = 1;
+  limits.max_consecutive_failures = 3;
+  auto p = load("out_of_bounds", Hook::kAlert, "{}", limits);
+  ASSERT_TRUE(p);
+  std::vector<std::string> alerts(10, R"({"name":"a"})");
+  HookResult r = (*p)->run(alerts);
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.items.size(), 10u);
+  const PluginStats s = (*p)->stats();
+  EXPECT_TRUE(s.disabled);
+  EXPECT_EQ(s.calls, 10u);
+  EXPECT_EQ(s.failures, 10u);
+  EXPECT_EQ(s.fallback_items, 10u);
+  EXPECT_EQ(logLinesContaining("failed: "), 3u) << "no log line per batch once disabled";
+  EXPECT_EQ(
+      logLinesContaining("plugin out_of_bounds (alert): disabled after 3 consecutive failures"),
+      1u);
+  std::string metrics;
+  (*p)->appendMetrics(metrics);
+  EXPECT_NE(metrics.find(R"(trimtab_plugin_disabled{plugin="out_of_bounds",hook="alert"} 1)"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.find(R"(trimtab_plugin_failures_total{plugin="out_of_bounds",hook="alert"} 10)"),
+      std::string::npos);
+}
+
+TEST_F(PluginHost, SuccessResetsTheFailureCount) {
+  auto p = load("label_team", Hook::kAllocation, kTeamSettings);
+  ASSERT_TRUE(p);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE((*p)->run(kRows).applied);
+  EXPECT_EQ((*p)->stats().consecutive_failures, 0);
+  EXPECT_FALSE((*p)->stats().disabled);
+}
+
+// The host side of the boundary: any packed (ptr, len) a plugin returns is checked, never
+// trusted.
+TEST_F(PluginHost, ArbitraryReturnedSpansNeverCrash) {
+  const std::uint64_t spans[] = {0,
+                                 1,
+                                 0xffffffffffffffffull,
+                                 0x00000000ffffffffull,
+                                 0xffffffff00000000ull,
+                                 (std::uint64_t{0xfffffff0} << 32) | 64,
+                                 (std::uint64_t{1024} << 32) | 2,
+                                 (std::uint64_t{65536 * 2 - 1} << 32) | 1};
+  for (std::uint64_t span : spans) {
+    auto p = load("random_span", Hook::kAllocation, fmt::format(R"({{"span":"{:016x}"}})", span));
+    ASSERT_TRUE(p);
+    HookResult r = (*p)->run(kRows);
+    EXPECT_FALSE(r.applied) << fmt::format("{:016x}", span);
+    EXPECT_EQ(r.items.size(), kRows.size());
+  }
+}
+
+TEST_F(PluginHost, Sha256PinRejectsAModifiedFile) {
+  auto bytes = readFileBytes(wasm("label_team"), 10u << 20);
+  ASSERT_TRUE(bytes);
+  const std::string pin = sha256Hex(*bytes);
+  PluginConfig config;
+  config.path = wasm("label_team");
+  config.sha256 = pin;
+  ASSERT_TRUE(Plugin::load(config, [](std::string_view) {}));
+
+  const fs::path copy =
+      fs::temp_directory_path() / fmt::format("trimtab-plugin-pin-{}.wasm", ::getpid());
+  std::vector<std::uint8_t> modified = *bytes;
+  modified.push_back(
+      0);  // a trailing byte: still parses as far as a loader cares, but not the pinned file
+  modified[modified.size() / 2] ^= 1;
+  {
+    std::ofstream out(copy, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(modified.data()),
+              static_cast<std::streamsize>(modified.size()));
+  }
+  config.path = copy.string();
+  auto r = Plugin::load(config, [](std::string_view) {});
+  fs::remove(copy);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("does not match the pinned " + pin), std::string::npos)
+      << r.error().message;
+}
+
+}  // namespace
+}  // namespace trimtab::plugin
