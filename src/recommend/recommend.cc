@@ -1,0 +1,422 @@
+#include "recommend/recommend.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "cost/allocation.h"
+#include "cost/filter.h"
+#include "recommend/autopilot.h"
+#include "recommend/histogram.h"
+#include "recommend/vpa.h"
+
+namespace trimtab::recommend {
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+constexpr double kMiB = 1024.0 * 1024;
+constexpr double kHoursPerMonth = 730;
+constexpr double kKrrCpuMinCores = 0.010;
+constexpr double kKrrMemoryMinBytes = 100 * kMiB;
+constexpr double kKrrMinPoints = 100;
+constexpr double kKrrMinHours = 3;
+constexpr double kSamplesPer5Min = 300;  // seconds per memory-peak sample
+
+struct Acc {
+  WorkloadKey key;
+  int containers_in_pod = 1;
+  bool batch = false;     // job / cronjob: Autopilot's batch CPU class
+  Histogram cpu, memory;  // decayed per the strategy (krr: not decayed)
+  std::vector<std::pair<UnixSeconds, double>> memory_peaks;  // (block start, max over rows)
+  std::unique_ptr<autopilot::MlEnsemble> ml;
+  Histogram block_memory;  // this block's memory sketches, fed to the ML at block end
+  UnixSeconds block_start = 0, block_end = 0;
+  double block_peak = 0;
+  std::size_t last_block = SIZE_MAX;
+  double observed_hours = 0, running_hours = 0;
+  double cpu_request_core_hours = 0, ram_request_byte_hours = 0;
+  double cpu_usage_core_hours = 0, ram_usage_byte_hours = 0;
+  double cpu_core_hours = 0, cpu_cost = 0, ram_byte_hours = 0, ram_cost = 0;
+  UnixSeconds first = 0, last = 0;
+  std::vector<std::uint32_t> containers;  // krr: per-container CPU histograms
+};
+
+struct Plan {
+  double cpu_half_life = 0, memory_half_life = 0;
+  bool ml = false, per_container_cpu = false;
+};
+
+Plan planFor(Strategy s) {
+  switch (s) {
+    case Strategy::kVpa:
+      return {vpa::kHalfLifeSeconds, vpa::kHalfLifeSeconds, false, false};
+    case Strategy::kKrr:
+      return {0, 0, false, true};
+    case Strategy::kAutopilot:
+    case Strategy::kAuto:
+      return {autopilot::kCpuHalfLifeSeconds, autopilot::kMemoryHalfLifeSeconds, true, false};
+  }
+  return {};
+}
+
+cost::AllocationProperties propsOf(const store::Dimensions& dims, const store::ContainerDim& d) {
+  cost::AllocationProperties p;
+  p.cluster = dims.str(d.cluster);
+  p.node = dims.str(d.node);
+  p.namespace_name = dims.str(d.namespace_name);
+  p.controller_kind = dims.str(d.controller_kind);
+  p.controller = dims.str(d.controller);
+  p.pod = dims.str(d.pod);
+  p.container = dims.str(d.container);
+  p.provider_id = dims.str(d.provider_id);
+  auto map = [&](std::uint32_t set) {
+    cost::StringMap m;
+    for (const auto& [k, v] : dims.labels(set)) m.emplace_back(dims.str(k), dims.str(v));
+    cost::sortStringMap(m);
+    return m;
+  };
+  p.labels = map(d.labels);
+  p.annotations = map(d.annotations);
+  p.namespace_labels = map(d.namespace_labels);
+  p.namespace_annotations = map(d.namespace_annotations);
+  for (const auto& [svc, unused] : dims.labels(d.services)) p.services.emplace_back(dims.str(svc));
+  return p;
+}
+
+void flushBlock(Acc& a) {
+  if (a.last_block == SIZE_MAX) return;
+  a.observed_hours += static_cast<double>(a.block_end - a.block_start) / 3600.0;
+  a.memory_peaks.emplace_back(a.block_start, a.block_peak);
+  if (a.ml && !a.block_memory.empty()) {
+    static thread_local std::vector<std::pair<double, double>> batch;
+    batch.clear();
+    a.block_memory.forEachBucket([&](double v, double w) { batch.emplace_back(v, w); });
+    a.ml->observeBatch(batch, static_cast<double>(a.block_end - a.block_start) / kSamplesPer5Min);
+  }
+  a.block_memory.clear();
+  a.block_peak = 0;
+}
+
+double riskAbove(const Histogram& h, double limit) {
+  return limit > 0 ? h.fractionAbove(limit) : 0;
+}
+
+void finish(Recommendation& r, const Acc& a) {
+  const double per_replica_cpu_usage =
+      a.running_hours > 0 ? a.cpu_usage_core_hours / a.running_hours : 0;
+  const double per_replica_ram_usage =
+      a.running_hours > 0 ? a.ram_usage_byte_hours / a.running_hours : 0;
+  r.cpu_usage_p95_cores = a.cpu.quantile(0.95);
+  r.memory_peak_max_bytes = a.memory.max();
+  if (!r.sufficient) {
+    r.reason = fmt::format("insufficient data, {:.0f} hours of {:.0f}", std::floor(r.history_hours),
+                           r.required_hours);
+    return;
+  }
+  const ResourceValues& rec = r.recommended;
+  r.memory_overrun_risk = riskAbove(
+      a.memory, rec.memory_limit_bytes > 0 ? rec.memory_limit_bytes : rec.memory_request_bytes);
+  r.cpu_throttle_risk =
+      riskAbove(a.cpu, rec.cpu_limit_cores > 0 ? rec.cpu_limit_cores : rec.cpu_request_cores);
+  auto billed = [&](double cpu_req, double ram_req) {
+    return std::max(cpu_req, per_replica_cpu_usage) * r.cpu_price_per_core_hour +
+           std::max(ram_req, per_replica_ram_usage) / kGiB * r.ram_price_per_gib_hour;
+  };
+  r.monthly_saving_usd = (billed(r.current.cpu_request_cores, r.current.memory_request_bytes) -
+                          billed(rec.cpu_request_cores, rec.memory_request_bytes)) *
+                         kHoursPerMonth * r.replicas;
+  std::string notes;
+  if (r.current.cpu_request_cores <= 0 || r.current.memory_request_bytes <= 0) {
+    notes += "; no current request (BestEffort/Burstable): savings negative = cost of reserving";
+  }
+  r.reason += fmt::format("; {:.0f} h of history; ${:.2f}/month{}", std::floor(r.history_hours),
+                          r.monthly_saving_usd, notes);
+}
+
+}  // namespace
+
+Result<Strategy> parseStrategy(std::string_view name) {
+  if (name == "auto") return Strategy::kAuto;
+  if (name == "vpa") return Strategy::kVpa;
+  if (name == "krr") return Strategy::kKrr;
+  if (name == "autopilot") return Strategy::kAutopilot;
+  return fail(ErrorCode::kInvalidArgument,
+              fmt::format("--strategy \"{}\": expected auto, vpa, krr or autopilot", name));
+}
+
+std::string_view strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::kAuto:
+      return "auto";
+    case Strategy::kVpa:
+      return "vpa";
+    case Strategy::kKrr:
+      return "krr";
+    case Strategy::kAutopilot:
+      return "autopilot";
+  }
+  return "auto";
+}
+
+Result<std::vector<Recommendation>> recommend(const store::Store& store,
+                                              const RecommendOptions& options) {
+  if (options.window_start % 3600 != 0 || options.window_end % 3600 != 0 ||
+      options.window_end <= options.window_start) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("recommend: window [{}, {}) must be non-empty and hour-aligned",
+                            options.window_start, options.window_end));
+  }
+  std::optional<cost::Filter> filter;
+  if (!options.filter.empty()) {
+    auto f = cost::parseAllocationFilter(options.filter);
+    if (!f) return tl::unexpected(f.error());
+    filter = std::move(*f);
+  }
+  const Plan plan = planFor(options.strategy);
+  const store::Dimensions& dims = store.dimensions();
+
+  // Workloads: container dim id -> workload index (-1: filtered out).
+  std::vector<std::int32_t> workload_of(dims.containerCount(), -1);
+  std::vector<Acc> accs;
+  {
+    std::map<WorkloadKey, std::int32_t> index;
+    std::unordered_map<std::uint64_t, int> per_pod;  // (pod uid id, cluster) -> containers
+    for (std::uint32_t id = 0; id < dims.containerCount(); ++id) {
+      const store::ContainerDim& d = dims.container(id);
+      ++per_pod[(static_cast<std::uint64_t>(d.cluster) << 32) | d.pod_uid];
+    }
+    const std::uint32_t wanted_cluster = options.cluster.empty() ? 0 : [&] {
+      for (std::uint32_t s = 0; s < dims.stringCount(); ++s) {
+        if (dims.str(s) == options.cluster) return s;
+      }
+      return std::uint32_t{0xffffffffu};
+    }();
+    for (std::uint32_t id = 0; id < dims.containerCount(); ++id) {
+      const store::ContainerDim& d = dims.container(id);
+      if (!options.cluster.empty() && d.cluster != wanted_cluster) continue;
+      if (filter && !filter->matches(propsOf(dims, d))) continue;
+      WorkloadKey key;
+      key.cluster = dims.str(d.cluster);
+      key.namespace_name = dims.str(d.namespace_name);
+      key.controller_kind = dims.str(d.controller_kind);
+      key.controller = dims.str(d.controller);
+      key.container = dims.str(d.container);
+      if (key.controller.empty()) {
+        key.controller_kind = "pod";
+        key.controller = dims.str(d.pod);
+      }
+      auto [it, inserted] = index.emplace(key, static_cast<std::int32_t>(accs.size()));
+      if (inserted) {
+        accs.emplace_back();
+        Acc& a = accs.back();
+        a.batch = key.controller_kind == "job" || key.controller_kind == "cronjob";
+        a.key = std::move(key);
+        if (plan.ml) a.ml = std::make_unique<autopilot::MlEnsemble>(autopilot::MlOptions{});
+      }
+      Acc& a = accs[static_cast<std::size_t>(it->second)];
+      a.containers_in_pod = std::max(
+          a.containers_in_pod, per_pod[(static_cast<std::uint64_t>(d.cluster) << 32) | d.pod_uid]);
+      if (plan.per_container_cpu) a.containers.push_back(id);
+      workload_of[id] = it->second;
+    }
+  }
+  std::vector<Histogram> container_cpu;  // krr only, by container dim id
+  if (plan.per_container_cpu) container_cpu.resize(dims.containerCount());
+
+  auto blocks = store::planWindow(store, options.cluster, options.window_start, options.window_end);
+  if (!blocks) return tl::unexpected(blocks.error());
+  std::stable_sort(
+      blocks->begin(), blocks->end(),
+      [](const store::BlockInfo& x, const store::BlockInfo& y) { return x.start < y.start; });
+  const double end = static_cast<double>(options.window_end);
+  std::vector<std::int32_t> touched;
+  // Blocks are read ahead on other threads (readBlock is thread-safe; decompressing the sketch
+  // columns costs about as much as folding them), and folded here in time order (the ML
+  // ensemble is sequential per workload).
+  constexpr std::size_t kReadAhead = 2;
+  std::deque<std::future<Result<store::Block>>> ahead;
+  std::size_t next_read = 0;
+  auto launch = [&] {
+    while (next_read < blocks->size() && ahead.size() <= kReadAhead) {
+      const store::BlockInfo* info = &(*blocks)[next_read++];
+      ahead.push_back(std::async(std::launch::async, [&store, info] {
+        return store.readBlock(*info, store::ColumnSelection::all());
+      }));
+    }
+  };
+  DecodedSketch cpu_d, mem_d;
+  for (std::size_t bi = 0; bi < blocks->size(); ++bi) {
+    launch();
+    auto block = ahead.front().get();
+    ahead.pop_front();
+    launch();
+    if (!block) {
+      for (auto& f : ahead) f.wait();
+      return tl::unexpected(block.error());
+    }
+    const store::ContainerRows& c = block->containers;
+    touched.clear();
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::uint32_t cid = c.container_id[i];
+      if (cid >= workload_of.size() || workload_of[cid] < 0) continue;
+      Acc& a = accs[static_cast<std::size_t>(workload_of[cid])];
+      if (a.last_block != bi) {
+        a.last_block = bi;
+        a.block_start = c.start[i];
+        a.block_end = c.end[i];
+        touched.push_back(workload_of[cid]);
+      }
+      a.block_start = std::min(a.block_start, c.start[i]);
+      a.block_end = std::max(a.block_end, c.end[i]);
+      a.first = a.first == 0 ? c.start[i] : std::min(a.first, c.start[i]);
+      a.last = std::max(a.last, c.end[i]);
+      const double age = end - 0.5 * static_cast<double>(c.start[i] + c.end[i]);
+      auto cpu_ok = cpu_d.decode(c.cpu_sketch[i]);
+      auto mem_ok = mem_d.decode(c.memory_sketch[i]);
+      if (!cpu_ok || !mem_ok) {
+        for (auto& f : ahead) f.wait();
+        return fail(ErrorCode::kCorrupt, fmt::format("block {} {}: container row {}: {}",
+                                                     (*blocks)[bi].cluster, (*blocks)[bi].start, i,
+                                                     (!cpu_ok ? cpu_ok : mem_ok).error().message));
+      }
+      a.cpu.add(cpu_d, decayFactor(age, plan.cpu_half_life));
+      a.memory.add(mem_d, decayFactor(age, plan.memory_half_life));
+      if (a.ml) a.block_memory.add(mem_d, 1.0);
+      if (plan.per_container_cpu) container_cpu[cid].add(cpu_d, 1.0);
+      a.block_peak = std::max(a.block_peak, c.ram_usage_max_bytes[i]);
+      a.running_hours += c.running_seconds[i] / 3600.0;
+      a.cpu_request_core_hours += c.cpu_request_core_hours[i];
+      a.ram_request_byte_hours += c.ram_request_byte_hours[i];
+      a.cpu_usage_core_hours += c.cpu_usage_core_hours[i];
+      a.ram_usage_byte_hours += c.ram_usage_byte_hours[i];
+      a.cpu_core_hours += c.cpu_core_hours[i];
+      a.cpu_cost += c.cpu_cost[i];
+      a.ram_byte_hours += c.ram_byte_hours[i];
+      a.ram_cost += c.ram_cost[i];
+    }
+    for (std::int32_t w : touched) flushBlock(accs[static_cast<std::size_t>(w)]);
+  }
+
+  std::vector<Recommendation> out;
+  out.reserve(accs.size());
+  for (Acc& a : accs) {
+    if (a.last_block == SIZE_MAX) continue;  // no row in the window
+    Recommendation r;
+    r.key = a.key;
+    r.containers_in_pod = a.containers_in_pod;
+    r.history_hours = a.observed_hours;
+    r.required_hours = options.min_history_hours;
+    const double span_hours = a.observed_hours;
+    r.replicas = span_hours > 0 ? a.running_hours / span_hours : 0;
+    if (a.running_hours > 0) {
+      r.current.cpu_request_cores = a.cpu_request_core_hours / a.running_hours;
+      r.current.memory_request_bytes = a.ram_request_byte_hours / a.running_hours;
+    }
+    r.cpu_price_per_core_hour = a.cpu_core_hours > 0 ? a.cpu_cost / a.cpu_core_hours : 0;
+    r.ram_price_per_gib_hour = a.ram_byte_hours > 0 ? a.ram_cost / (a.ram_byte_hours / kGiB) : 0;
+    ResourceValues& rec = r.recommended;
+    switch (options.strategy) {
+      case Strategy::kVpa: {
+        r.recommender = "vpa";
+        r.sufficient = r.history_hours >= r.required_hours && !a.cpu.empty();
+        if (!r.sufficient) break;
+        vpa::VpaHistogram cpu = vpa::VpaHistogram::cpu();
+        a.cpu.forEachBucket([&](double v, double w) { cpu.addSample(v, w); });
+        // Memory: one peak per 24 h interval (UTC day), weighted by its age.
+        std::map<UnixSeconds, double> daily;
+        for (const auto& [t, peak] : a.memory_peaks) {
+          double& p = daily[t - t % 86400];
+          p = std::max(p, peak);
+        }
+        vpa::VpaHistogram mem = vpa::VpaHistogram::memory();
+        for (const auto& [day, peak] : daily) {
+          const double mid =
+              static_cast<double>(std::min<UnixSeconds>(day + 43200, options.window_end));
+          mem.addSample(peak, decayFactor(end - mid, vpa::kHalfLifeSeconds));
+        }
+        const double lifespan_days = static_cast<double>(a.last - a.first) / 86400.0;
+        const double conf = vpa::confidenceDays(lifespan_days, a.running_hours * 60.0);
+        const vpa::Estimate ce = vpa::estimateCpuCores(cpu, conf, a.containers_in_pod);
+        const vpa::Estimate me = vpa::estimateMemoryBytes(mem, conf, a.containers_in_pod);
+        rec.cpu_request_cores = ce.target;
+        rec.memory_request_bytes = rec.memory_limit_bytes = me.target;
+        r.cpu_lower_cores = ce.lower_bound;
+        r.cpu_upper_cores = ce.upper_bound;
+        r.memory_lower_bytes = me.lower_bound;
+        r.memory_upper_bytes = me.upper_bound;
+        r.reason = fmt::format(
+            "vpa: target P90×1.15 of CPU samples and of {} daily memory peaks "
+            "(24 h half-life, confidence {:.2f} d)",
+            daily.size(), conf);
+        break;
+      }
+      case Strategy::kKrr: {
+        r.recommender = "krr";
+        r.required_hours = std::max(kKrrMinHours, options.min_history_hours);
+        r.sufficient = r.history_hours >= r.required_hours && a.cpu.totalWeight() >= kKrrMinPoints;
+        if (!r.sufficient) break;
+        double cpu = 0;
+        for (std::uint32_t id : a.containers) cpu = std::max(cpu, container_cpu[id].quantile(0.95));
+        rec.cpu_request_cores = std::max(cpu, kKrrCpuMinCores);
+        rec.memory_request_bytes = rec.memory_limit_bytes =
+            std::max(a.memory.max() * 1.15, kKrrMemoryMinBytes);
+        r.reason = "krr simple: CPU = max over pods of P95, no limit; memory = max peak + 15%";
+        break;
+      }
+      case Strategy::kAutopilot:
+      case Strategy::kAuto: {
+        r.sufficient = r.history_hours >= r.required_hours && !a.cpu.empty();
+        if (!r.sufficient) break;
+        const auto cpu_class =
+            a.batch ? autopilot::CpuClass::kBatch : autopilot::CpuClass::kServing;
+        rec.cpu_request_cores =
+            autopilot::withMargin(autopilot::cpuStatistic(a.cpu, cpu_class), 1.0);
+        const bool use_ml = options.strategy == Strategy::kAutopilot ||
+                            r.history_hours >= options.ml_min_history_hours;
+        const auto mem_class =
+            r.replicas < 3 ? autopilot::MemoryClass::kMinimal : autopilot::MemoryClass::kLow;
+        if (use_ml && a.ml && a.ml->recommend() > 0) {
+          r.recommender = "ml";
+          rec.memory_request_bytes = a.ml->recommend();
+          r.reason = fmt::format(
+              "autopilot ml: memory from the model with least overrun+underrun+"
+              "change cost (model {} of 12); CPU {} ×margin (12 h half-life)",
+              a.ml->chosenModel(), a.batch ? "decayed mean (batch)" : "load-adjusted P95");
+        } else {
+          r.recommender = "moving-window";
+          rec.memory_request_bytes =
+              autopilot::withMargin(autopilot::memoryStatistic(a.memory, mem_class), kGiB);
+          r.reason = fmt::format(
+              "autopilot moving window: memory {} of 5-min peaks (48 h half-life) ×margin; "
+              "CPU {} ×margin (12 h half-life){}",
+              mem_class == autopilot::MemoryClass::kMinimal ? "max" : "load-adjusted P98",
+              a.batch ? "decayed mean (batch)" : "load-adjusted P95",
+              options.strategy == Strategy::kAuto ? "; young workload: ml needs more history" : "");
+        }
+        rec.memory_limit_bytes = rec.memory_request_bytes;
+        break;
+      }
+    }
+    finish(r, a);
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Recommendation& x, const Recommendation& y) { return x.key < y.key; });
+  return out;
+}
+
+Result<std::string> recommendationsJson(const store::Store& store,
+                                        const RecommendOptions& options) {
+  auto recs = recommend(store, options);
+  if (!recs) return tl::unexpected(recs.error());
+  return toJson(*recs, options);
+}
+
+}  // namespace trimtab::recommend

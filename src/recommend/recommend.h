@@ -1,0 +1,103 @@
+// Rightsizing recommendations from the block store's usage sketches.
+//
+// For every workload (cluster, namespace, controller kind, controller, container; a bare pod is
+// its own controller of kind "pod") the stored per-container-block CPU sketches (per-sample
+// cores) and memory sketches (5-minute peak working-set bytes) over the window are merged, with
+// exponential decay by block age where the strategy asks for it (decay resolution = one block:
+// a UTC day inside the window, an hour at its partial ends). Then one recommender runs:
+//   vpa        VPA's recommender (recommend/vpa.h): CPU and daily-memory-peak histograms with a
+//              24 h half-life, target P90 × 1.15, bounds with confidence scaling, floors.
+//   krr        KRR `simple`: CPU request = max over pods of P95, no CPU limit; memory request =
+//              limit = max × 1.15; floors 10 m / 100 MiB; needs >= 100 samples and >= 3 h.
+//   autopilot  moving window (CPU half-life 12 h, memory 48 h; per-class statistic, margin) for
+//              CPU, and the ML ensemble over the hourly memory-peak batches for memory.
+//   auto       the ensemble; the moving window for workloads younger than ml_min_history_hours.
+// Memory limit = recommended memory request (so the risk figure is the OOM risk); the CPU limit
+// is left as it is (reported 0).
+// Workloads with less history than required get no values and the reason
+// "insufficient data, N hours of M".
+//
+// Thread-safe for concurrent calls on one Store (only const reads).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/clock.h"
+#include "model/error.h"
+#include "store/store.h"
+
+namespace trimtab::recommend {
+
+enum class Strategy : std::uint8_t { kAuto, kVpa, kKrr, kAutopilot };
+Result<Strategy> parseStrategy(std::string_view name);  // "auto", "vpa", "krr", "autopilot"
+std::string_view strategyName(Strategy s);
+
+struct RecommendOptions {
+  UnixSeconds window_start = 0, window_end = 0;  // hour-aligned; history is read from here
+  Strategy strategy = Strategy::kAuto;
+  std::string cluster;               // empty = every cluster
+  std::string filter;                // OpenCost allocation filter (cost/filter.h), empty = all
+  double min_history_hours = 24;     // below: "insufficient data"
+  double ml_min_history_hours = 72;  // auto: below this, the moving window
+};
+
+struct WorkloadKey {
+  std::string cluster, namespace_name, controller_kind, controller, container;
+  bool operator==(const WorkloadKey&) const = default;
+  auto operator<=>(const WorkloadKey&) const = default;
+};
+
+// CPU in cores, memory in bytes; 0 = not set / unknown.
+struct ResourceValues {
+  double cpu_request_cores = 0, cpu_limit_cores = 0;
+  double memory_request_bytes = 0, memory_limit_bytes = 0;
+};
+
+struct Recommendation {
+  WorkloadKey key;
+  std::string recommender;  // what produced the values: "vpa", "krr", "moving-window", "ml"
+  bool sufficient = false;  // false: insufficient history, `recommended` is empty
+  double history_hours = 0, required_hours = 0;
+  int containers_in_pod = 1;
+  double replicas = 0;     // mean concurrent containers while running
+  ResourceValues current;  // time-weighted mean requests over the window (limits unknown)
+  ResourceValues recommended;
+  // VPA's bounds (vpa strategy only; 0 otherwise). Upper bounds may be +inf (no confidence).
+  double cpu_lower_cores = 0, cpu_upper_cores = 0, memory_lower_bytes = 0, memory_upper_bytes = 0;
+  // Evidence from the same (decayed) histograms as the risk; the max is undecayed.
+  double cpu_usage_p95_cores = 0, memory_peak_max_bytes = 0;
+  // P(a 5-minute memory peak > recommended memory limit), from the decayed histogram (krr: not
+  // decayed), so recent usage weighs more.
+  double memory_overrun_risk = 0;
+  // P(a CPU sample > the recommended CPU limit, or the request when no limit is set).
+  double cpu_throttle_risk = 0;
+  double cpu_price_per_core_hour = 0, ram_price_per_gib_hour = 0;  // the workload's node rates
+  // (cost at the current requests − cost at the recommended) × 730 h, billed as
+  // max(request, mean usage) per replica; negative when the recommendation costs more.
+  double monthly_saving_usd = 0;
+  std::string reason;  // one line
+};
+
+// Runs the strategy over the store. Errors: window not hour-aligned or empty, bad filter,
+// store read failures (message names the block).
+Result<std::vector<Recommendation>> recommend(const store::Store& store,
+                                              const RecommendOptions& options);
+
+// GET /api/v1/recommendations: recommend() rendered as toJson().
+Result<std::string> recommendationsJson(const store::Store& store, const RecommendOptions& options);
+
+// Renderings. JSON: {"window":{..},"strategy":..,"recommendations":[{...}],"totals":{...}};
+// YAML: the same document; CSV: one row per workload with a header.
+std::string toJson(const std::vector<Recommendation>& recs, const RecommendOptions& options);
+std::string toYaml(const std::vector<Recommendation>& recs, const RecommendOptions& options);
+std::string toCsv(const std::vector<Recommendation>& recs);
+
+// Kubernetes quantity text: cores as millicores ("250m", rounded up), bytes as Mi ("512Mi",
+// rounded up to a whole MiB).
+std::string cpuQuantity(double cores);
+std::string memoryQuantity(double bytes);
+
+}  // namespace trimtab::recommend
