@@ -23,6 +23,7 @@
 #include "model/clock.h"
 #include "query/allocation_reader.h"
 #include "query/assets.h"
+#include "recommend/recommend.h"
 #include "server/metrics.h"
 
 namespace trimtab::server {
@@ -40,7 +41,8 @@ UnixSeconds nowSeconds() {
 }
 
 enum class Route {
-  kNotFound, kHealth, kReady, kAllocation, kSummary, kAssets, kStatus, kPrices, kSharing, kMetrics
+  kNotFound, kHealth, kReady, kAllocation, kSummary, kAssets, kStatus, kPrices, kSharing, kMetrics,
+  kRecommendations
 };
 
 Route route(std::string_view path) {
@@ -54,6 +56,7 @@ Route route(std::string_view path) {
   if (path == "/api/v1/status") return Route::kStatus;
   if (path == "/api/v1/prices") return Route::kPrices;
   if (path == "/api/v1/sharing") return Route::kSharing;
+  if (path == "/api/v1/recommendations") return Route::kRecommendations;
   return Route::kNotFound;
 }
 
@@ -68,6 +71,7 @@ std::string_view routeName(Route r) {
     case Route::kPrices: return "prices";
     case Route::kSharing: return "sharing";
     case Route::kMetrics: return "metrics";
+    case Route::kRecommendations: return "recommendations";
     case Route::kNotFound: break;
   }
   return "not_found";
@@ -613,6 +617,25 @@ struct Api::Impl {
                   cacheKey(Route::kPrices, parsed->normalized), parsed->window.start, parsed->window.end, gz);
   }
 
+  Response recommendations(const Params& params, bool gz) {
+    auto parsed = parseRecommendationParams(params, nowSeconds(), options.limits);
+    if (!parsed) return Response::error(400, parsed.error().message);
+    recommend::RecommendOptions ro;
+    ro.window_start = parsed->window.start;
+    ro.window_end = parsed->window.end;
+    auto strategy = recommend::parseStrategy(parsed->strategy);
+    if (!strategy) return Response::error(400, strategy.error().message);
+    ro.strategy = *strategy;
+    ro.filter = parsed->filter;
+    ro.cluster = parsed->cluster;
+    ro.min_history_hours = parsed->min_history_hours;
+    auto body = recommend::recommendationsJson(*store, ro);
+    if (!body) return errorResponse(body.error());
+    return finish(Response::text(200, std::string(kJson),
+                                 "{\"code\":200,\"status\":\"success\",\"data\":" + *body + "}"),
+                  cacheKey(Route::kRecommendations, parsed->normalized), parsed->window.start, parsed->window.end, gz);
+  }
+
   Response status() {
     auto clusters = store->clusters();
     if (!clusters) return errorResponse(clusters.error());
@@ -724,7 +747,7 @@ std::optional<Response> Api::fast(const Request& request) {
     return Response::error(404, "no such endpoint; see docs/api.md (GET /allocation, /assets, /api/v1/...)");
   }
   if (r == Route::kAllocation || r == Route::kSummary || r == Route::kSharing || r == Route::kAssets ||
-      r == Route::kPrices) {
+      r == Route::kPrices || r == Route::kRecommendations) {
     const UnixSeconds now = nowSeconds();
     if (auto hit = impl_->cacheGetByTarget(request.target, now, request.accepts_gzip)) return hit;
     auto params = Params::parse(request.query());
@@ -732,6 +755,10 @@ std::optional<Response> Api::fast(const Request& request) {
     std::string normalized;
     if (r == Route::kAssets || r == Route::kPrices) {
       auto parsed = parseAssetParams(*params, now, impl_->options.limits);
+      if (!parsed) return Response::error(400, parsed.error().message);
+      normalized = std::move(parsed->normalized);
+    } else if (r == Route::kRecommendations) {
+      auto parsed = parseRecommendationParams(*params, now, impl_->options.limits);
       if (!parsed) return Response::error(400, parsed.error().message);
       normalized = std::move(parsed->normalized);
     } else {
@@ -766,6 +793,9 @@ Response Api::slow(const Request& request) {
           break;
         case Route::kStatus:
           resp = impl_->status();
+          break;
+        case Route::kRecommendations:
+          resp = impl_->recommendations(*params, request.accepts_gzip);
           break;
         case Route::kMetrics:
           resp = impl_->metricsResponse();

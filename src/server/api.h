@@ -8,6 +8,8 @@
 //   GET /api/v1/status                      store and server status
 //   GET /api/v1/prices?window=              node prices with their sources
 //   GET /api/v1/sharing?window=&...         allocation with shared-cost breakdowns
+//   GET /api/v1/recommendations?window=14d&strategy=auto|vpa|krr|autopilot&filter=
+//                                           request/limit recommendations (src/recommend)
 //   GET /metrics                            OpenCost-named series + trimtab_* self-metrics
 //   GET /healthz  /readyz
 //

@@ -42,8 +42,10 @@ std::vector<std::string> splitComma(std::string_view s) {
 }
 
 // Window + the limit on its length; hour-aligned outward.
-Result<cost::Window> windowParam(const Params& params, UnixSeconds now, const ApiLimits& limits) {
+Result<cost::Window> windowParam(const Params& params, UnixSeconds now, const ApiLimits& limits,
+                                 std::string_view fallback = {}) {
   auto text = params.get("window");
+  if ((!text || text->empty()) && !fallback.empty()) text = fallback;
   if (!text || text->empty()) {
     return fail(ErrorCode::kInvalidArgument,
                 "parameter window is required, e.g. window=7d, window=today or "
@@ -320,6 +322,30 @@ Result<AssetParams> parseAssetParams(const Params& params, UnixSeconds now, cons
   out.normalized = fmt::format("w={},{};f={};c={};fmt={};o={};l={}", out.window.start, out.window.end,
                                params.getOr("filter", ""), out.cluster, static_cast<int>(out.format),
                                out.offset, out.limit ? static_cast<long long>(*out.limit) : -1LL);
+  return out;
+}
+
+Result<RecommendationParams> parseRecommendationParams(const Params& params, UnixSeconds now,
+                                                       const ApiLimits& limits) {
+  RecommendationParams out;
+  auto window = windowParam(params, now, limits, "14d");
+  if (!window) return fail(window.error());
+  out.window = *window;
+  out.strategy = std::string(params.getOr("strategy", "auto"));
+  if (out.strategy != "auto" && out.strategy != "vpa" && out.strategy != "krr" && out.strategy != "autopilot") {
+    return fail(badParam("strategy", out.strategy, "auto, vpa, krr or autopilot"));
+  }
+  out.filter = std::string(params.getOr("filter", ""));
+  if (!out.filter.empty()) {
+    auto parsed = cost::parseAllocationFilter(out.filter);
+    if (!parsed) return fail(parsed.error().withContext("parameter filter"));
+  }
+  out.cluster = std::string(params.getOr("cluster", ""));
+  auto hours = params.integer("minHistoryHours", 24, 1, 24 * 400);
+  if (!hours) return fail(hours.error());
+  out.min_history_hours = static_cast<double>(*hours);
+  out.normalized = fmt::format("w={},{};s={};f={};c={};h={}", out.window.start, out.window.end, out.strategy,
+                               out.filter, out.cluster, out.min_history_hours);
   return out;
 }
 

@@ -74,4 +74,17 @@ struct AssetParams {
 
 Result<AssetParams> parseAssetParams(const Params& params, UnixSeconds now, const ApiLimits& limits);
 
+// GET /api/v1/recommendations: window (default 14d), strategy (auto|vpa|krr|autopilot),
+// filter (allocation filter v2.1), cluster, minHistoryHours.
+struct RecommendationParams {
+  cost::Window window;
+  std::string strategy = "auto";
+  std::string filter, cluster;
+  double min_history_hours = 24;
+  std::string normalized;
+};
+
+Result<RecommendationParams> parseRecommendationParams(const Params& params, UnixSeconds now,
+                                                       const ApiLimits& limits);
+
 }  // namespace trimtab::server

@@ -76,6 +76,8 @@ TEST_F(ServerDemo, EveryEndpointMatchesItsOpenApiSchema) {
       {"/api/v1/status", "/api/v1/status"},
       {"/api/v1/prices", "/api/v1/prices?window=" + w},
       {"/api/v1/sharing", "/api/v1/sharing?window=" + w + "&aggregate=namespace&shareNamespaces=kube-system"},
+      {"/api/v1/recommendations", "/api/v1/recommendations?window=" + twoDays() + "&strategy=krr&minHistoryHours=12"},
+      {"/api/v1/recommendations", "/api/v1/recommendations?window=" + twoDays() + "&filter=namespace:%22shop%22"},
       {"/healthz", "/healthz"},
       {"/readyz", "/readyz"},
   };
@@ -91,6 +93,10 @@ TEST_F(ServerDemo, EveryEndpointMatchesItsOpenApiSchema) {
     const auto errors = schema_->check(body, schema);
     EXPECT_TRUE(errors.empty()) << joined(errors);
   }
+  // Recommendations are real: workloads with enough history get one, with a reason.
+  const json recs = json::parse(httpGet(server_->url("/api/v1/recommendations?window=" + twoDays() +
+                                                    "&strategy=krr&minHistoryHours=12")).body);
+  EXPECT_GT(recs["data"]["totals"]["withRecommendation"].get<int>(), 0);
   // Sharing responses do carry breakdowns.
   const HttpResult shared =
       httpGet(server_->url("/api/v1/sharing?window=" + w + "&aggregate=namespace&shareNamespaces=kube-system"));
@@ -170,6 +176,7 @@ TEST_F(ServerDemo, BadRequestsGetJsonErrorsNamingTheParameter) {
       {"/allocation?window=%ZZ", 400, "percent-escape"},
       {"/allocation?window=3000d", 400, "at most"},
       {"/assets?window=1d&filter=bogus%3A", 400, "filter"},
+      {"/api/v1/recommendations?strategy=magic", 400, "strategy"},
       {"/nope", 404, "no such endpoint"},
   };
   for (const Case& c : cases) {
