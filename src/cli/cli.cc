@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/plugin_hooks.h"
 #include "cost/aggregate.h"
 #include "cost/filter.h"
 #include "cost/json.h"
@@ -44,8 +45,9 @@ Usage:
       [--accumulate[=all|hour|day|week|month|quarter]] [--include-idle] [--share-idle]
       [--idle-by-node] [--split-idle] [--share-namespaces NS[,NS...]]
       [--share-labels KEY:VALUE[,...]] [--share-cost DOLLARS_PER_MONTH]
-      [--share-split weighted|even] [--filter F] [--format table|json|csv]
-      OpenCost-compatible cost allocation (JSON is OpenCost's /allocation response).
+      [--share-split weighted|even] [--filter F] [--format table|json|csv] [--config FILE]
+      OpenCost-compatible cost allocation (JSON is OpenCost's /allocation response); --config
+      applies the config file's allocation-rule plugins (docs/plugins.md) first.
   trimtab assets --store PATH --window W [--filter F] [--format table|json]
       Nodes, disks and load balancers with their cost and price source.
   trimtab store info --store PATH
@@ -200,7 +202,29 @@ int runAllocation(const Args& args, const store::Store& store, const cost::Windo
     req.accumulate = *parsed;
   }
   req.cluster = args.valueOr("cluster", "");
-  auto sets = query::runAllocation(store, req);
+  Result<std::vector<cost::AllocationSet>> sets;
+  if (auto config = args.value("config"); config && !config->empty()) {
+    // Allocation-rule plugins see container-grain rows before aggregation.
+    auto plugins = loadPlugins(*config, plugin::Hook::kAllocation);
+    if (!plugins) {
+      printError(plugins.error());
+      return exitCodeFor(plugins.error());
+    }
+    query::AllocationRequest grain = req;
+    grain.query.aggregate.clear();  // full container grain, every property
+    auto steps = query::loadSteps(store, grain);
+    if (!steps) {
+      printError(steps.error());
+      return exitCodeFor(steps.error());
+    }
+    if (auto s = applyAllocationRules(*steps, *plugins); !s) {
+      printError(s.error());
+      return kExitError;
+    }
+    sets = cost::computeAllocationRange(*steps, req.query, req.accumulate);
+  } else {
+    sets = query::runAllocation(store, req);
+  }
   if (!sets) {
     printError(sets.error());
     return exitCodeFor(sets.error());
@@ -222,7 +246,7 @@ int runAllocation(const Args& args, const store::Store& store, const cost::Windo
 
 const std::set<std::string> kAllocationValueFlags = {
     "store", "window", "aggregate", "step", "accumulate-by", "share-namespaces", "share-labels",
-    "share-cost", "share-split", "filter", "format", "cluster"};
+    "share-cost", "share-split", "filter", "format", "cluster", "config"};
 const std::set<std::string> kAllocationBoolFlags = {
     "include-idle", "share-idle", "idle-by-node", "split-idle", "accumulate",
     "include-aggregated-metadata"};

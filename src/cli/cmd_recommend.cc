@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/plugin_hooks.h"
 #include "recommend/insights.h"
 #include "recommend/patches.h"
 #include "recommend/recommend.h"
@@ -108,7 +109,7 @@ int cmdRecommend(const std::vector<std::string>& argv) {
   }
   auto args = Args::parse("recommend", with_default,
                           {"store", "window", "strategy", "filter", "format", "out", "cluster",
-                           "min-history", "manifests", "resources", "vpa", "idle-days"},
+                           "min-history", "manifests", "resources", "vpa", "idle-days", "config"},
                           {"insights"});
   if (!args) {
     printError(args.error());
@@ -152,6 +153,17 @@ int cmdRecommend(const std::vector<std::string>& argv) {
   if (!recs) {
     printError(recs.error());
     return exitCodeFor(recs.error());
+  }
+  if (auto config = args->value("config"); config && !config->empty()) {
+    auto plugins = loadPlugins(*config, plugin::Hook::kRecommendation);
+    if (!plugins) {
+      printError(plugins.error());
+      return exitCodeFor(plugins.error());
+    }
+    if (auto s = applyRecommendationPolicies(*recs, options, *plugins); !s) {
+      printError(s.error());
+      return kExitError;
+    }
   }
   std::string text;
   if (format == "table") {
@@ -215,11 +227,11 @@ CommandRegistration kReg{
      "      [--min-history HOURS] [--format table|json|yaml|csv|patches] "
      "[--out DIR|FILE]\n"
      "      [--manifests SNAPSHOT_DIR] [--resources PATH[,PATH]] "
-     "[--vpa Off|Initial]\n"
+     "[--vpa Off|Initial] [--config FILE]\n"
      "      Request/limit recommendations with risk, monthly saving and "
      "reason; patches: kustomize\n"
      "      strategic-merge + JSON 6902 patches and kustomization.yaml "
-     "(docs/recommend.md).\n"
+     "(docs/recommend.md); --config applies recommendation-policy plugins.\n"
      "  trimtab recommend --store PATH --insights [--window 14d] [--idle-days 7] "
      "[--format table|json]\n"
      "      Savings insights: idle workloads (no CPU, no network) and "

@@ -225,3 +225,118 @@ TEST_F(PluginCli, UsageErrors) {
 }
 
 }  // namespace
+
+// The plugins inside the commands that use them: allocation rules in `trimtab allocation`,
+// recommendation policies in `trimtab recommend`, configured in a Trimtab config file.
+class PluginInCommands : public PluginCli {
+ protected:
+  static void SetUpTestSuite() {
+    demo_ = fs::temp_directory_path() / fmt::format("trimtab-plugin-demo-{}", ::getpid());
+    fs::remove_all(demo_);
+    const std::string cmd = fmt::format("{} demo --nodes 3 --days 2 --seed 5 --end 1767225600 --out {} >/dev/null 2>&1",
+                                        TRIMTAB_BINARY, demo_.string());
+    demo_ok_ = std::system(cmd.c_str()) == 0;
+  }
+  static void TearDownTestSuite() { fs::remove_all(demo_); }
+  std::string store() const { return (demo_ / "store.db").string(); }
+  static constexpr const char* kWindow = "2025-12-30T00:00:00Z,2026-01-01T00:00:00Z";
+
+  static inline fs::path demo_;
+  static inline bool demo_ok_ = false;
+};
+
+double columnSum(const std::string& csv, const std::string& column, std::size_t* rows = nullptr) {
+  std::istringstream in(csv);
+  std::string header;
+  std::getline(in, header);
+  std::size_t index = 0, i = 0;
+  for (std::size_t start = 0, comma; start <= header.size(); start = comma + 1, ++i) {
+    comma = header.find(',', start);
+    if (header.substr(start, comma - start) == column) index = i;
+    if (comma == std::string::npos) break;
+  }
+  double sum = 0;
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::size_t start = 0;
+    for (std::size_t k = 0; k < index; ++k) start = line.find(',', start) + 1;
+    sum += std::stod(line.substr(start, line.find(',', start) - start));
+    ++n;
+  }
+  if (rows != nullptr) *rows = n;
+  return sum;
+}
+
+TEST_F(PluginInCommands, AllocationRuleAttributesTeamsAndConservesCost) {
+  ASSERT_TRUE(demo_ok_);
+  const std::string config = file("trimtab.yaml", fmt::format(R"(plugins:
+  - name: team-mapping
+    path: {}
+    hook: allocation
+    settings:
+      labelKey: app
+      teams: {{checkout: payments, cart: storefront, catalog: storefront, kafka: data-platform}}
+      default: platform
+)",
+                                                               wasm("label_team")));
+  const CommandResult teams = trimtab(fmt::format("allocation --store {} --window {} --aggregate team --format csv --config {}",
+                                                  store(), kWindow, config));
+  ASSERT_EQ(teams.exit_code, 0) << teams.err;
+  EXPECT_NE(teams.out.find(",storefront,"), std::string::npos) << teams.out;
+  EXPECT_NE(teams.out.find(",platform,"), std::string::npos) << teams.out;
+  EXPECT_EQ(teams.out.find("__unallocated__"), std::string::npos) << "the default team was not applied";
+  std::size_t rows = 0;
+  const double by_team = columnSum(teams.out, "totalCost", &rows);
+  const CommandResult cluster =
+      trimtab(fmt::format("allocation --store {} --window {} --aggregate cluster --format csv", store(), kWindow));
+  ASSERT_EQ(cluster.exit_code, 0);
+  EXPECT_NEAR(by_team, columnSum(cluster.out, "totalCost"), 1e-5 * static_cast<double>(rows + 1));
+}
+
+TEST_F(PluginInCommands, BrokenAllocationRuleFallsBackAndMarksRows) {
+  ASSERT_TRUE(demo_ok_);
+  const std::string config = file("broken.yaml", fmt::format("plugins:\n  - path: {}\n    hook: allocation\n",
+                                                             wasm("invalid_json")));
+  const CommandResult r = trimtab(fmt::format(
+      "allocation --store {} --window {} --aggregate label:trimtab_plugin_status --format csv --config {}", store(),
+      kWindow, config));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(",fallback,"), std::string::npos) << r.out;
+  EXPECT_EQ(lines(r.err, "invalid_json"), 1u) << r.err;
+  // Same totals as without the plugin: the built-in result is kept.
+  const CommandResult plain =
+      trimtab(fmt::format("allocation --store {} --window {} --aggregate cluster --format csv", store(), kWindow));
+  EXPECT_NEAR(columnSum(r.out, "totalCost"), columnSum(plain.out, "totalCost"), 1e-3);
+}
+
+TEST_F(PluginInCommands, RecommendationPolicyRaisesJvmMemory) {
+  ASSERT_TRUE(demo_ok_);
+  if (!TRIMTAB_PLUGIN_RUST_TOOLCHAIN) GTEST_SKIP() << "rustc with the wasm32 std not found; jvm_floor not built";
+  const std::string config = file("policy.yaml", fmt::format(R"(plugins:
+  - name: jvm-floor
+    path: {}
+    hook: recommendation
+    settings: {{memoryFloorBytes: 8589934592, markers: [kafka]}}
+)",
+                                                             wasm("jvm_floor")));
+  const std::string base = fmt::format("recommend --store {} --window {} --strategy krr --min-history 12 --format csv",
+                                       store(), kWindow);
+  const CommandResult plain = trimtab(base);
+  const CommandResult with = trimtab(base + " --config " + config);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  std::istringstream a(plain.out), b(with.out);
+  std::size_t kafka = 0, others = 0;
+  for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);) {
+    if (la.find("\"kafka\"") != std::string::npos && la.find("\"krr\",true") != std::string::npos) {
+      EXPECT_NE(lb.find("adjusted by plugin jvm-floor"), std::string::npos) << lb;
+      EXPECT_NE(lb.find("8589934592"), std::string::npos) << lb;
+      ++kafka;
+    } else {
+      EXPECT_EQ(la, lb);
+      ++others;
+    }
+  }
+  EXPECT_GT(kafka, 0u) << with.out.substr(0, 2000);
+  EXPECT_GT(others, 0u);
+}
