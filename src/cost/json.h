@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cost/allocation.h"
+#include "model/json_text.h"
 
 namespace trimtab::cost {
 
@@ -35,6 +36,6 @@ std::string toCsv(const std::vector<AllocationSet>& sets);
 
 // Helpers shared with tests: 5-decimal rounding and JSON string escaping.
 double roundForResponse(double x);
-void appendJsonString(std::string& out, std::string_view s);
+inline void appendJsonString(std::string& out, std::string_view s) { model::appendJsonString(out, s); }
 
 }  // namespace trimtab::cost

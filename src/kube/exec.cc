@@ -12,41 +12,15 @@
 #include <vector>
 
 #include "model/time_format.h"
+#include "model/json_text.h"
 
 extern char** environ;
 
 namespace trimtab::kube {
-namespace {
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using model::jsonString;
+
+namespace {
 
 std::string encodeBase64(std::string_view in) {
   static constexpr char kAlphabet[] =

@@ -1,4 +1,5 @@
 #include "plugin/config.h"
+#include "model/json_text.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -8,37 +9,10 @@
 #include <filesystem>
 
 namespace trimtab::plugin {
-namespace {
 
-void appendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+using model::appendJsonString;
+
+namespace {
 
 bool isJsonNumber(const std::string& s) {
   double v = 0;

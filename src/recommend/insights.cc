@@ -1,4 +1,5 @@
 #include "recommend/insights.h"
+#include "model/json_text.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +7,8 @@
 #include <map>
 
 namespace trimtab::recommend {
+
+using model::jsonString;
 
 namespace {
 
@@ -21,21 +24,6 @@ struct VolumeAcc {
   double hours = 0, cost = 0;
 };
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"')
-      out += "\\\"";
-    else if (c == '\\')
-      out += "\\\\";
-    else if (c < 0x20)
-      out += fmt::format("\\u{:04x}", c);
-    else
-      out += ch;
-  }
-  return out + "\"";
-}
 
 }  // namespace
 

@@ -6,28 +6,13 @@
 
 #include "model/time_format.h"
 #include "recommend/recommend.h"
+#include "model/json_text.h"
 
 namespace trimtab::recommend {
 
-namespace {
+using model::jsonString;
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"')
-      out += "\\\"";
-    else if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c < 0x20)
-      out += fmt::format("\\u{:04x}", c);
-    else
-      out += ch;
-  }
-  return out + "\"";
-}
+namespace {
 
 // JSON has no infinity: unbounded values (VPA's upper bound without confidence) are null.
 std::string num(double v) {

@@ -1,4 +1,5 @@
 #include "plugin/internal/envelope.h"
+#include "model/json_text.h"
 
 #include <fmt/format.h>
 
@@ -6,37 +7,10 @@
 #include <optional>
 
 namespace trimtab::plugin::internal {
-namespace {
 
-void appendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+using model::appendJsonString;
+
+namespace {
 
 // Index of the closing quote of the string whose opening quote is text[open] (text.size() when
 // unterminated). memchr-based: strings are most of the bytes.
