@@ -1,6 +1,7 @@
 #include "model/inventory.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <functional>
 
@@ -137,6 +138,19 @@ ControllerRef Inventory::controllerOf(const Pod& pod) const {
     if (w != nullptr) {
       if (const OwnerReference* parent = ownerOf(w->meta)) {
         return ControllerRef{lowercase(parent->kind), parent->name};
+      }
+    }
+    // A Job a CronJob created is named <cronjob>-<scheduled minute>; once the CronJob's history
+    // limit has deleted the Job, its pods still belong to the CronJob.
+    if (!is_rs) {
+      const auto dash = ref->name.rfind('-');
+      if (dash != std::string::npos && dash + 1 < ref->name.size() &&
+          std::all_of(ref->name.begin() + static_cast<std::ptrdiff_t>(dash) + 1, ref->name.end(),
+                      [](unsigned char c) { return std::isdigit(c) != 0; })) {
+        const std::string_view parent = std::string_view(ref->name).substr(0, dash);
+        if (workload(WorkloadKind::kCronJob, ns, parent) != nullptr) {
+          return ControllerRef{"cronjob", std::string(parent)};
+        }
       }
     }
     return ControllerRef{is_rs ? "replicaset" : "job", ref->name};

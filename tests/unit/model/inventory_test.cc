@@ -72,6 +72,28 @@ TEST(ModelInventoryTest, ControllerResolutionWithoutParents) {
   EXPECT_EQ(inv.controllerOf(inv.objects().pods[3]), (ControllerRef{"replicaset", "bare-rs"}));
 }
 
+TEST(ModelInventoryTest, PodsOfADeletedCronJobRunBelongToTheCronJob) {
+  ObjectSet set;
+  Workload cron;
+  cron.kind = WorkloadKind::kCronJob;
+  cron.meta.name = "etl";
+  cron.meta.namespace_name = "data";
+  set.workloads.push_back(cron);
+  Pod gone;  // its Job etl-29924745 was deleted by the CronJob's history limit
+  gone.meta.name = "etl-29924745-x7k2p";
+  gone.meta.namespace_name = "data";
+  gone.meta.owner_references = {{"batch/v1", "Job", "etl-29924745", "", true}};
+  Pod other = gone;  // a Job whose name only looks like it: no CronJob "etl" in "web"
+  other.meta.namespace_name = "web";
+  Pod manual = gone;  // a hand-made Job "etl-backfill": not a scheduled run
+  manual.meta.owner_references = {{"batch/v1", "Job", "etl-backfill", "", true}};
+  set.pods = {gone, other, manual};
+  Inventory inv = Inventory::build(std::move(set));
+  EXPECT_EQ(inv.controllerOf(inv.objects().pods[0]), (ControllerRef{"cronjob", "etl"}));
+  EXPECT_EQ(inv.controllerOf(inv.objects().pods[1]), (ControllerRef{"job", "etl-29924745"}));
+  EXPECT_EQ(inv.controllerOf(inv.objects().pods[2]), (ControllerRef{"job", "etl-backfill"}));
+}
+
 TEST(ModelInventoryTest, ServicesOf) {
   Inventory inv = Inventory::build(loadAll());
   const std::vector<std::string> want = {"api", "api-internal"};
