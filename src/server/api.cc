@@ -144,8 +144,9 @@ std::vector<const cost::Allocation*> paged(const cost::AllocationSet& set, std::
   return order;
 }
 
-// OpenCost's SummaryAllocationSetRange:
+// OpenCost's SummaryAllocationSetRange (core/pkg/opencost/summaryallocation.go):
 // {"code":200,"status":"success","data":{"step":<ns>,"sets":[{"allocations":{..},"window":{..}}],"window":{..}}}
+// with SummaryAllocation's JSON names (ramByteRequestAverage, efficiency, no totalCost).
 std::string summaryJson(const std::vector<cost::AllocationSet>& sets, double step_seconds) {
   std::string o = "{\"code\":200,\"status\":\"success\",\"data\":{";
   o += fmt::format("\"step\":{},\"sets\":[", static_cast<long long>(step_seconds * 1e9));
@@ -166,11 +167,17 @@ std::string summaryJson(const std::vector<cost::AllocationSet>& sets, double ste
       o += ',';
       num(o, "cpuCoreRequestAverage", a.cpu_core_request_average);
       o += ',';
+      num(o, "cpuCoreLimitAverage", 0);  // limits are not stored
+      o += ',';
       num(o, "cpuCoreUsageAverage", a.cpu_core_usage_average);
       o += ',';
       num(o, "cpuCost", a.cpuTotalCost());
       o += ',';
       num(o, "cpuCostIdle", a.cpu_cost_idle);
+      o += ',';
+      num(o, "gpuRequestAverage", a.gpu_request_average);
+      o += ',';
+      num(o, "gpuUsageAverage", a.gpu_usage_average);
       o += ',';
       num(o, "gpuCost", a.gpuTotalCost());
       o += ',';
@@ -182,9 +189,11 @@ std::string summaryJson(const std::vector<cost::AllocationSet>& sets, double ste
       o += ',';
       num(o, "pvCost", a.pvTotalCost());
       o += ',';
-      num(o, "ramBytesRequestAverage", a.ram_byte_request_average);
+      num(o, "ramByteRequestAverage", a.ram_byte_request_average);
       o += ',';
-      num(o, "ramBytesUsageAverage", a.ram_byte_usage_average);
+      num(o, "ramByteLimitAverage", 0);
+      o += ',';
+      num(o, "ramByteUsageAverage", a.ram_byte_usage_average);
       o += ',';
       num(o, "ramCost", a.ramTotalCost());
       o += ',';
@@ -194,7 +203,7 @@ std::string summaryJson(const std::vector<cost::AllocationSet>& sets, double ste
       o += ',';
       num(o, "externalCost", a.external_cost);
       o += ',';
-      num(o, "totalCost", a.totalCost());
+      num(o, "efficiency", a.isIdle() ? 0 : a.totalEfficiency());
       o += '}';
     }
     o += "},\"window\":";
