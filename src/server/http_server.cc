@@ -414,9 +414,15 @@ void Session<Stream>::write(Response response, bool close_after) {
   response_.set(http::field::server, "trimtab");
   response_.set(http::field::content_type, response.content_type);
   for (const auto& [k, v] : response.headers) response_.set(k, v);
-  response_.body() = http::span_body<const char>::value_type(body_->data(), body_->size());
   response_.keep_alive(!close_after_write_);
-  response_.prepare_payload();
+  if (request_.method == "HEAD") {
+    // The headers of the GET answer, without its body.
+    response_.body() = http::span_body<const char>::value_type(body_->data(), 0);
+    response_.content_length(body_->size());
+  } else {
+    response_.body() = http::span_body<const char>::value_type(body_->data(), body_->size());
+    response_.prepare_payload();
+  }
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   server_.handler().completed(request_, response.status, seconds, body_->size());
   tcpLayer().expires_after(toMillis(server_.options().write_timeout_seconds));

@@ -189,6 +189,15 @@ TEST_F(ServerDemo, BadRequestsGetJsonErrorsNamingTheParameter) {
     EXPECT_NE(r.body.find(c.needle), std::string::npos) << r.body;
     EXPECT_EQ(r.body.find(dir_), std::string::npos) << "a file path leaked: " << r.body;
   }
+  // HEAD: the GET answer's headers, no body.
+  HttpOptions head;
+  head.method = "HEAD";
+  const std::string target = "/allocation?window=" + window() + "&aggregate=namespace";
+  const HttpResult got = httpGet(server_->url(target));
+  const HttpResult headed = httpGet(server_->url(target), head);
+  EXPECT_EQ(headed.status, 200) << headed.error;
+  EXPECT_TRUE(headed.body.empty());
+  EXPECT_EQ(headed.header("content-length"), std::to_string(got.body.size()));
   HttpOptions post;
   post.method = "POST";
   const HttpResult r = httpGet(server_->url("/allocation?window=1d"), post);
