@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "cost/json.h"
-#include "ingest/folder.h"
+#include "ingest/window_fold.h"
 #include "pricing/catalog.h"
 #include "pricing/custom.h"
 #include "pricing/pricer.h"
@@ -72,23 +72,6 @@ class Logger {
   std::map<std::string, State> seen_;
 };
 
-// Keeps samples whose timestamp is in [from_ms, to_ms) and forwards them.
-class WindowSink final : public source::SampleSink {
- public:
-  WindowSink(source::SampleSink& next, std::int64_t from_ms, std::int64_t to_ms)
-      : next_(next), from_(from_ms), to_(to_ms) {}
-  void onSample(const source::Sample& s) override {
-    if (s.timestamp_ms < from_ || s.timestamp_ms >= to_) return;
-    ++count;
-    next_.onSample(s);
-  }
-  std::uint64_t count = 0;
-
- private:
-  source::SampleSink& next_;
-  std::int64_t from_, to_;
-};
-
 Status writeMarker(const std::string& dir, UnixSeconds flushed_until) {
   const std::string tmp = dir + "/flushed_until.tmp", path = dir + "/flushed_until";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -129,37 +112,22 @@ Result<FoldReport> foldHour(const remote::Wal& wal, store::Store& store, const s
     custom = std::move(*loaded);
   }
   const pricing::Pricer pricer(pricing::Catalog::builtin(), std::move(custom));
-  ingest::Folder folder(cluster, nullptr, pricer);
   const std::int64_t from_ms = (hour - context_seconds) * 1000, to_ms = (hour + 3600 + context_seconds) * 1000;
-  std::uint64_t in_hour = 0;
-  for (int pass = 0; pass < 2; ++pass) {
-    WindowSink sink(pass == 0 ? folder.inventorySink() : folder.usageSink(), from_ms, to_ms);
-    auto s = wal.scan(from_ms, to_ms, [&](std::string_view body) -> Status {
-      auto raw = remote::snappyUncompress(body, 1u << 30);
-      if (!raw) return fail(raw.error().withContext("WAL record"));
-      auto decoded = remote::decodeWriteRequest(*raw, &sink);
-      if (!decoded) return fail(decoded.error().withContext("WAL record"));
-      return {};
-    });
-    if (!s) return fail(s.error());
-    if (pass == 0) {
-      folder.finishInventory();
-      in_hour = sink.count;
-    }
-  }
-  report.samples = in_hour;
-  std::vector<store::Block> blocks = folder.buildBlocks(store.mutableDimensions());
-  std::vector<store::Block> keep;
-  for (auto& b : blocks) {
-    if (b.start == hour) {
-      report.containers = b.containers.size();
-      keep.push_back(std::move(b));
-    }
-  }
-  if (keep.empty()) return report;
-  auto stats = store.commit(std::move(keep));
-  if (!stats) return fail(stats.error());
-  report.written = stats->hour_blocks_written > 0;
+  auto folded = ingest::foldWindow(
+      store, cluster, pricer, hour, hour + 3600, context_seconds,
+      [&](source::SampleSink& sink, bool) -> Status {
+        return wal.scan(from_ms, to_ms, [&](std::string_view body) -> Status {
+          auto raw = remote::snappyUncompress(body, 1u << 30);
+          if (!raw) return fail(raw.error().withContext("WAL record"));
+          auto decoded = remote::decodeWriteRequest(*raw, &sink);
+          if (!decoded) return fail(decoded.error().withContext("WAL record"));
+          return {};
+        });
+      });
+  if (!folded) return fail(folded.error());
+  report.samples = folded->samples;
+  report.containers = folded->containers;
+  report.written = folded->hours_written > 0;
   return report;
 }
 
