@@ -17,6 +17,7 @@
 
 #include "cost/json.h"
 #include "ingest/window_fold.h"
+#include "prom/backfill.h"
 #include "pricing/catalog.h"
 #include "pricing/custom.h"
 #include "pricing/pricer.h"
@@ -138,6 +139,8 @@ struct Agent::Impl : server::Handler {
   std::unique_ptr<remote::Wal> wal;
   std::unique_ptr<server::Api> api;     // read-only connection; sees commits via refresh()
   std::unique_ptr<server::HttpServer> http;
+  std::unique_ptr<prom::Source> source;  // pull mode
+  std::int64_t pull_step_ms = 0;          // detected once, then reused
   std::mutex fold_mutex;          // held for whole folds
   std::atomic<UnixSeconds> flushed_until{0};  // hours before this are folded
   std::mutex refold_mutex;        // short: guards `refold`
@@ -157,7 +160,8 @@ struct Agent::Impl : server::Handler {
     if (r.path() == "/api/v1/write") return std::nullopt;  // decoding and the WAL sync run on a worker
     if (r.path() == "/readyz") {
       return ready ? server::Response::text(200, "application/json", "{\"status\":\"ready\"}")
-                   : server::Response::error(503, "catching up: folding hours from the write-ahead log");
+                   : server::Response::error(503, source ? "catching up: pulling hours from the PromQL backend"
+                                                         : "catching up: folding hours from the write-ahead log");
     }
     return api->fast(r);
   }
@@ -177,6 +181,9 @@ struct Agent::Impl : server::Handler {
   }
 
   server::Response receive(const server::Request& r) {
+    if (source) {
+      return server::Response::error(404, "this agent pulls from a PromQL backend (--prometheus); remote-write is off");
+    }
     rw_requests++;
     if (r.method != "POST") {
       server::Response resp = server::Response::error(405, "remote-write takes POST");
@@ -271,8 +278,46 @@ struct Agent::Impl : server::Handler {
     return o;
   }
 
+  // Pull mode: reads every finished, not yet folded hour from the PromQL backend.
+  Status pullComplete() {
+    const UnixSeconds last_complete_end = floorHour(now() - options.grace_seconds);  // exclusive
+    UnixSeconds done = flushed_until.load();
+    if (done == 0) done = floorHour(last_complete_end - options.initial_backfill_seconds);
+    if (done >= last_complete_end) {
+      flushed_until = std::max(flushed_until.load(), done);
+      return {};
+    }
+    prom::BackfillOptions bo;
+    bo.cluster = options.cluster;
+    bo.pricing_file = options.pricing_file;
+    bo.from = done;
+    bo.to = last_complete_end;
+    bo.step_ms = pull_step_ms > 0 ? pull_step_ms : options.prometheus_step_ms;
+    bo.context_seconds = options.context_seconds;
+    Status marker;
+    bo.progress = [&](UnixSeconds from, UnixSeconds to, const ingest::WindowFoldReport& r) {
+      hours_folded += static_cast<std::uint64_t>((to - from) / 3600);
+      flushed_until = to;
+      if (marker) marker = writeMarker(options.wal_dir, to);
+      log.log("info", fmt::format("pull-{}", from),
+              fmt::format("pulled {} .. {}: {} hour blocks ({} changed), {} container rows",
+                          cost::formatRfc3339(static_cast<double>(from)), cost::formatRfc3339(static_cast<double>(to)),
+                          r.hour_blocks, r.hours_written, r.containers));
+    };
+    auto report = prom::backfill(*source, *writer, bo);
+    if (!marker) return marker;
+    if (!report) {
+      fold_errors++;
+      return fail(report.error());
+    }
+    pull_step_ms = report->step_ms;
+    for (const std::string& w : report->warnings) log.log("warn", "pull-warning", w);
+    return {};
+  }
+
   Status flushComplete() {
     std::lock_guard<std::mutex> lock(fold_mutex);
+    if (source) return pullComplete();
     // Late samples first: hours already folded that received more data.
     std::set<UnixSeconds> again;
     {
@@ -341,6 +386,11 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   if (!wal) return fail(wal.error());
   d.wal = std::move(*wal);
   d.flushed_until = readMarker(d.options.wal_dir);
+  if (options.prometheus) {
+    auto source = prom::Source::create(*options.prometheus);
+    if (!source) return fail(source.error());
+    d.source = std::move(*source);
+  }
   auto reader = store::openSqliteStore(options.store_path, store::OpenMode::kReadOnly);
   if (!reader) return fail(reader.error());
   server::ApiOptions api_options = options.api;

@@ -11,6 +11,10 @@
 // Samples that arrive for an hour already folded (within `wal_retention_seconds`) make the agent
 // fold that hour again from the log, replacing its block; older ones are counted and logged.
 //
+// Pull mode (`prometheus` set): the same loop, but each finished hour is read from a PromQL
+// backend (the query plan of `trimtab backfill`), remote-write is refused, and a fresh store
+// starts `initial_backfill_seconds` back. Late data in the backend within `grace` is seen.
+//
 // Folding an hour sees samples a few minutes either side of it (`context`), so intervals that
 // straddle the hour's edges are integrated exactly as a whole-file ingest does, and only the
 // block of hour H is kept. Commits of an hour are idempotent (an identical block is skipped), and
@@ -22,10 +26,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "prom/query.h"
 #include "remote/wal.h"
 #include "server/api.h"
 #include "server/http_server.h"
@@ -49,6 +55,11 @@ struct AgentOptions {
   std::uint64_t max_wal_backlog_bytes = 4ull << 30;  // beyond: remote-write gets 503
   std::size_t max_body_bytes = 32u << 20;            // compressed remote-write body
   bool log_json = false;
+  // Pull mode: when set, each finished hour is read from this PromQL backend (prom/backfill.h)
+  // instead of remote-write, which is then refused (404).
+  std::optional<prom::SourceOptions> prometheus;
+  std::int64_t prometheus_step_ms = 0;         // 0: detect the scrape interval once
+  std::int64_t initial_backfill_seconds = 0;   // on a fresh store, how far back the first pull goes
   // "now" for hour completion (tests pin it); default the system clock.
   std::function<UnixSeconds()> now;
 };

@@ -9,6 +9,8 @@
 #include "cli/args.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/prom_args.h"
+#include "cost/window.h"
 
 namespace trimtab::cli {
 
@@ -20,7 +22,11 @@ const std::set<std::string> kAgentValueFlags = {"store", "wal-dir", "cluster", "
 const std::set<std::string> kAgentBoolFlags = {"quiet"};
 
 int cmdAgent(const std::vector<std::string>& argv) {
-  auto args = Args::parse("agent", argv, kAgentValueFlags, kAgentBoolFlags);
+  std::set<std::string> value_flags = kAgentValueFlags, bool_flags = kAgentBoolFlags;
+  value_flags.insert(kPromValueFlags.begin(), kPromValueFlags.end());
+  bool_flags.insert(kPromBoolFlags.begin(), kPromBoolFlags.end());
+  value_flags.insert({"step", "initial-backfill"});
+  auto args = Args::parse("agent", argv, value_flags, bool_flags);
   if (!args) {
     printError(args.error());
     return kExitUsage;
@@ -61,6 +67,25 @@ int cmdAgent(const std::vector<std::string>& argv) {
     }
   }
   o.grace_seconds = *grace;
+  if (args->value("prometheus")) {
+    auto so = promSourceOptions(*args);
+    if (!so) {
+      printError(so.error());
+      return kExitUsage;
+    }
+    o.prometheus = std::move(*so);
+    for (const char* flag : {"step", "initial-backfill"}) {
+      auto v = args->value(flag);
+      if (!v) continue;
+      auto d = cost::parseDuration(*v);
+      if (!d) {
+        printError(Error{ErrorCode::kInvalidArgument, fmt::format("--{} \"{}\": want a duration such as 30s, 24h", flag, *v)});
+        return kExitUsage;
+      }
+      (std::string_view(flag) == "step" ? o.prometheus_step_ms : o.initial_backfill_seconds) =
+          std::string_view(flag) == "step" ? static_cast<std::int64_t>(*d * 1000 + 0.5) : static_cast<std::int64_t>(*d);
+    }
+  }
   o.wal_retention_seconds = *retention;
   // TRIMTAB_NOW pins "now" (Unix seconds), as for every command: tests replay the past.
   if (const char* pinned = std::getenv("TRIMTAB_NOW")) {
@@ -97,8 +122,10 @@ const CommandRegistration kAgent{
      "  trimtab agent --store PATH [--listen HOST:PORT] [--wal-dir DIR] [--cluster NAME] [--pricing FILE]\n"
      "      [--grace SECONDS] [--flush-interval SECONDS] [--wal-retention SECONDS] [--token-file F] [--tls-cert F --tls-key F]\n"
      "      [--log-format text|json] [--quiet]\n"
+     "      [--prometheus URL [--match M] [--step 30s] [--initial-backfill 24h] (and backfill's connection flags)]\n"
      "      Always-on: receives Prometheus remote-write at POST /api/v1/write (durable before 2xx),\n"
-     "      folds each finished hour into the store, serves the API of `trimtab serve`.\n",
+     "      folds each finished hour into the store, serves the API of `trimtab serve`. With --prometheus it\n"
+     "      pulls each finished hour from a PromQL backend instead (remote-write is then off).\n",
      &cmdAgent}};
 
 }  // namespace

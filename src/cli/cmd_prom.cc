@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/prom_args.h"
 #include "cost/window.h"
 #include "model/time_format.h"
 #include "prom/backfill.h"
@@ -43,11 +44,11 @@ Result<std::int64_t> durationMs(const Args& args, const std::string& flag, std::
 }
 
 int cmdBackfill(const std::vector<std::string>& argv) {
-  auto args = Args::parse("backfill", argv,
-                          {"prometheus", "from", "to", "store", "cluster", "match", "step", "chunk", "concurrency",
-                           "context", "pricing", "header", "bearer-token-file", "ca-file", "cert-file", "key-file",
-                           "basic-auth-user", "basic-auth-password-file", "format"},
-                          {"insecure-skip-tls-verify", "allow-partial", "quiet"});
+  std::set<std::string> value_flags = {"from", "to", "store", "cluster", "step", "chunk", "context", "pricing", "format"};
+  std::set<std::string> bool_flags = {"quiet"};
+  value_flags.insert(kPromValueFlags.begin(), kPromValueFlags.end());
+  bool_flags.insert(kPromBoolFlags.begin(), kPromBoolFlags.end());
+  auto args = Args::parse("backfill", argv, value_flags, bool_flags);
   if (!args) {
     printError(args.error());
     return kExitUsage;
@@ -56,8 +57,7 @@ int cmdBackfill(const std::vector<std::string>& argv) {
     printError(Error{ErrorCode::kInvalidArgument, message});
     return kExitUsage;
   };
-  auto url = args->value("prometheus");
-  if (!url) return usage("backfill: --prometheus URL is required");
+  if (!args->value("prometheus")) return usage("backfill: --prometheus URL is required");
   if (!args->value("from")) return usage("backfill: --from TIME is required");
   const UnixSeconds now = nowSeconds();
   auto from = parseInstant("from", *args->value("from"), now);
@@ -67,44 +67,8 @@ int cmdBackfill(const std::vector<std::string>& argv) {
   const std::string format = args->valueOr("format", "table");
   if (format != "table" && format != "json") return usage(fmt::format("--format \"{}\": want table or json", format));
 
-  prom::SourceOptions so;
-  so.url = *url;
-  if (auto m = args->value("match")) {
-    auto parsed = prom::parseMatchers(*m);
-    if (!parsed) return usage(parsed.error().message);
-    so.matchers = std::move(*parsed);
-  }
-  if (auto h = args->value("header")) {
-    const auto colon = h->find(':');
-    if (colon == std::string::npos || colon == 0) return usage(fmt::format("--header \"{}\": want \"Name: value\"", *h));
-    std::string value = h->substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(value.begin());
-    so.headers.emplace_back(h->substr(0, colon), value);
-  }
-  so.http.auth.bearer_token_file = args->valueOr("bearer-token-file", "");
-  so.http.auth.basic_username = args->valueOr("basic-auth-user", "");
-  if (auto pw = args->value("basic-auth-password-file")) {
-    std::FILE* f = std::fopen(pw->c_str(), "rb");
-    if (f == nullptr) return usage(fmt::format("--basic-auth-password-file {}: cannot read", *pw));
-    char buf[1024];
-    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
-    std::fclose(f);
-    so.http.auth.basic_password.assign(buf, n);
-    while (!so.http.auth.basic_password.empty() &&
-           (so.http.auth.basic_password.back() == '\n' || so.http.auth.basic_password.back() == '\r')) {
-      so.http.auth.basic_password.pop_back();
-    }
-  }
-  so.http.tls.ca_file = args->valueOr("ca-file", "");
-  so.http.tls.client_cert_file = args->valueOr("cert-file", "");
-  so.http.tls.client_key_file = args->valueOr("key-file", "");
-  so.http.tls.insecure_skip_verify = args->flag("insecure-skip-tls-verify");
-  so.http.read_timeout = std::chrono::milliseconds(120'000);  // a heavy range query may think a while
-  so.allow_partial = args->flag("allow-partial");
-  auto concurrency = args->integer("concurrency", 4, 1, 64);
-  if (!concurrency) return usage(concurrency.error().message);
-  so.concurrency = static_cast<int>(*concurrency);
-
+  auto so = promSourceOptions(*args);
+  if (!so) return usage("backfill: " + so.error().message);
   prom::BackfillOptions bo;
   bo.from = *from;
   bo.to = *to;
@@ -127,7 +91,7 @@ int cmdBackfill(const std::vector<std::string>& argv) {
                  r.containers);
   };
 
-  auto source = prom::Source::create(std::move(so));
+  auto source = prom::Source::create(std::move(*so));
   if (!source) {
     printError(source.error());
     return exitCodeFor(source.error());

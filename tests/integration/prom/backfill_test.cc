@@ -258,6 +258,52 @@ TEST_F(PromBackfill, PromQLCostPerNamespaceAgreesWithAllocation) {
   EXPECT_NE(out.find("rejected the query (HTTP 400)"), std::string::npos) << out;
 }
 
+// `trimtab agent --prometheus`: the agent pulls each finished hour itself; on a fresh store it
+// starts --initial-backfill back. TRIMTAB_NOW pins "now" just past the demo day plus grace.
+TEST_F(PromBackfill, AgentPullModeFoldsFinishedHours) {
+  const std::string store = dir_ + "/agent.db";
+  Process agent;
+  ::setenv("TRIMTAB_NOW", std::to_string(end_ + 600).c_str(), 1);
+  ASSERT_TRUE(agent.start({TRIMTAB_BINARY, "agent", "--store", store, "--listen", "127.0.0.1:0", "--cluster", "demo",
+                           "--prometheus", url_, "--initial-backfill", "25h", "--flush-interval", "1", "--quiet"},
+                          dir_ + "/agent.out", dir_ + "/agent.err"));
+  ::unsetenv("TRIMTAB_NOW");
+  int port = 0;
+  for (int i = 0; i < 500 && port == 0; ++i) {
+    const std::string out = agent.out();
+    if (out.find("listening on") != std::string::npos && out.find('\n') != std::string::npos) {
+      port = std::stoi(out.substr(out.rfind(':') + 1));
+    } else {
+      ASSERT_TRUE(agent.running()) << agent.err();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ASSERT_GT(port, 0) << agent.err();
+  const std::string base = fmt::format("http://127.0.0.1:{}", port);
+  bool ready = false;
+  for (int i = 0; i < 600 && !ready; ++i) {
+    ready = httpGet(base + "/readyz").status == 200;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(ready) << agent.err();
+  const std::string metrics = httpGet(base + "/metrics").body;
+  EXPECT_NE(metrics.find(fmt::format("trimtab_folded_until_timestamp_seconds {}", end_)), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("trimtab_hours_folded_total 25"), std::string::npos);
+  HttpOptions post;
+  post.method = "POST";
+  EXPECT_EQ(httpGet(base + "/api/v1/write", post).status, 404) << "remote-write is off in pull mode";
+  agent.kill(SIGTERM);
+  EXPECT_EQ(agent.wait(20), 0) << agent.err();
+
+  const auto offline = byNamespace(dir_ + "/offline.db");
+  const auto pulled = byNamespace(store);
+  ASSERT_EQ(pulled.size(), offline.size());
+  for (const auto& [ns, want] : offline) {
+    ASSERT_TRUE(pulled.contains(ns)) << ns;
+    expectClose(want["totalCost"].get<double>(), pulled.at(ns)["totalCost"].get<double>(), ns + ".totalCost");
+  }
+}
+
 TEST(PromBackfillErrors, UnreachableBackendIsAnIoError) {
   const std::string dir_ = makeTempDir("trimtab-prom-err");
   const long long start_ = 1767225600, end_ = start_ + 7200;
