@@ -17,6 +17,9 @@
 
 #include "cost/json.h"
 #include "ingest/window_fold.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/reflector.h"
 #include "prom/backfill.h"
 #include "pricing/catalog.h"
 #include "pricing/custom.h"
@@ -103,7 +106,8 @@ UnixSeconds floorHour(UnixSeconds t) { return t - ((t % 3600) + 3600) % 3600; }
 }  // namespace
 
 Result<FoldReport> foldHour(const remote::Wal& wal, store::Store& store, const std::string& cluster,
-                            const std::string& pricing_file, UnixSeconds hour, std::int64_t context_seconds) {
+                            const std::string& pricing_file, UnixSeconds hour, std::int64_t context_seconds,
+                            const model::Inventory* inventory) {
   FoldReport report;
   report.hour = hour;
   std::optional<pricing::CustomPricing> custom;
@@ -124,7 +128,8 @@ Result<FoldReport> foldHour(const remote::Wal& wal, store::Store& store, const s
           if (!decoded) return fail(decoded.error().withContext("WAL record"));
           return {};
         });
-      });
+      },
+      inventory);
   if (!folded) return fail(folded.error());
   report.samples = folded->samples;
   report.containers = folded->containers;
@@ -140,9 +145,30 @@ struct Agent::Impl : server::Handler {
   std::unique_ptr<server::Api> api;     // read-only connection; sees commits via refresh()
   std::unique_ptr<server::HttpServer> http;
   std::unique_ptr<prom::Source> source;  // pull mode
+  // Kubernetes objects (options.kube): one client and reflector per kind, run on their own threads.
+  kube::ClusterState cluster_state;
+  std::vector<std::unique_ptr<kube::KubeClient>> kube_clients;
+  std::vector<std::unique_ptr<kube::Reflector>> reflectors;
+  std::vector<std::thread> reflector_threads;
+  std::atomic<bool> reflectors_stop{false};
+
+  // The objects to fold with: null without --kube; waits (bounded) for the first lists.
+  std::optional<model::Inventory> inventory() {
+    if (reflectors.empty()) return std::nullopt;
+    for (int i = 0; i < 600; ++i) {
+      bool all = true;
+      for (const auto& r : reflectors) all = all && r->lists() > 0;
+      if (all || stopping) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return cluster_state.inventory();
+  }
   std::int64_t pull_step_ms = 0;          // detected once, then reused
   std::mutex fold_mutex;          // held for whole folds
   std::atomic<UnixSeconds> flushed_until{0};  // hours before this are folded
+  // End of the hour being folded now: samples for it that arrive during its fold (after the WAL
+  // scan began) make it fold again, so none is missed.
+  std::atomic<UnixSeconds> folding_until{0};
   std::mutex refold_mutex;        // short: guards `refold`
   std::set<UnixSeconds> refold;   // folded hours that received late samples
   std::atomic<bool> ready{false};
@@ -225,7 +251,7 @@ struct Agent::Impl : server::Handler {
   // Samples for hours already folded: refold those hours (the WAL keeps `wal_retention`
   // seconds of folded data so a refold sees the whole hour); older ones cannot be refolded.
   void noteLate(std::int64_t min_ms, std::int64_t max_ms) {
-    const UnixSeconds folded = flushedUntil();
+    const UnixSeconds folded = std::max(flushedUntil(), folding_until.load());
     // A sample also affects the previous hour through its interval: take the context too.
     const UnixSeconds first = floorHour(min_ms / 1000 - options.context_seconds);
     if (first >= folded) return;
@@ -294,6 +320,8 @@ struct Agent::Impl : server::Handler {
     bo.to = last_complete_end;
     bo.step_ms = pull_step_ms > 0 ? pull_step_ms : options.prometheus_step_ms;
     bo.context_seconds = options.context_seconds;
+    const std::optional<model::Inventory> objects = inventory();
+    bo.inventory = objects ? &*objects : nullptr;
     Status marker;
     bo.progress = [&](UnixSeconds from, UnixSeconds to, const ingest::WindowFoldReport& r) {
       hours_folded += static_cast<std::uint64_t>((to - from) / 3600);
@@ -324,8 +352,11 @@ struct Agent::Impl : server::Handler {
       std::lock_guard<std::mutex> rlock(refold_mutex);
       again.swap(refold);
     }
+    const std::optional<model::Inventory> objects = inventory();
+    const model::Inventory* objects_ptr = objects ? &*objects : nullptr;
     for (UnixSeconds hour : again) {
-      auto report = foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds);
+      auto report =
+          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects_ptr);
       if (!report) {
         fold_errors++;
         std::lock_guard<std::mutex> rlock(refold_mutex);
@@ -346,7 +377,9 @@ struct Agent::Impl : server::Handler {
     const UnixSeconds data_end = newest_ms / 1000 + options.context_seconds + 1;
     UnixSeconds hour = std::max(done, floorHour(oldest_ms / 1000 - options.context_seconds));
     for (; hour + 3600 <= last_complete_end && hour < data_end; hour += 3600) {
-      auto report = foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds);
+      folding_until = hour + 3600;  // before the WAL scan: see noteLate()
+      auto report =
+          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects_ptr);
       if (!report) {
         fold_errors++;
         log.log("error", "fold", fmt::format("folding {} failed: {}", cost::formatRfc3339(static_cast<double>(hour)),
@@ -391,6 +424,26 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
     if (!source) return fail(source.error());
     d.source = std::move(*source);
   }
+  if (options.kube) {
+    Result<kube::RestConfig> rc = [&]() -> Result<kube::RestConfig> {
+      if (options.kube->in_cluster) return kube::inClusterConfig();
+      kube::LoadOptions lo;
+      lo.kubeconfig_path = options.kube->kubeconfig;
+      lo.context = options.kube->context;
+      return kube::loadRestConfig(lo);
+    }();
+    if (!rc) return fail(rc.error().withContext("--kube"));
+    Impl* impl = &d;
+    kube::ReflectorOptions ro;
+    ro.on_error = [impl](const Error& e) { impl->log.log("warn", "kube", e.message); };
+    for (const kube::KindInfo& k : kube::kKinds) {
+      auto client = kube::KubeClient::create(*rc);
+      if (!client) return fail(client.error().withContext("--kube"));
+      d.reflectors.push_back(std::make_unique<kube::Reflector>(**client, k.kind, d.cluster_state,
+                                                               SystemClock::instance(), ro));
+      d.kube_clients.push_back(std::move(*client));
+    }
+  }
   auto reader = store::openSqliteStore(options.store_path, store::OpenMode::kReadOnly);
   if (!reader) return fail(reader.error());
   server::ApiOptions api_options = options.api;
@@ -421,6 +474,9 @@ void Agent::stop() {
 
 Status Agent::run(bool handle_signals) {
   Impl& d = *impl_;
+  for (auto& r : d.reflectors) {
+    d.reflector_threads.emplace_back([&d, reflector = r.get()] { reflector->run(d.reflectors_stop); });
+  }
   std::thread flusher([&] {
     // Catch up first (hours that finished while the agent was down), then every interval.
     if (auto s = d.flushComplete(); !s) d.log.log("error", "fold", s.error().message);
@@ -440,8 +496,11 @@ Status Agent::run(bool handle_signals) {
   d.stopping = true;
   d.stop_cv.notify_all();
   flusher.join();
-  if (auto s = d.flushComplete(); !s) return s;
-  return {};
+  Status last = d.flushComplete();
+  d.reflectors_stop = true;
+  for (auto& t : d.reflector_threads) t.join();
+  d.reflector_threads.clear();
+  return last;
 }
 
 }  // namespace trimtab::agent

@@ -31,6 +31,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "model/inventory.h"
 #include "prom/query.h"
 #include "remote/wal.h"
 #include "server/api.h"
@@ -60,6 +61,15 @@ struct AgentOptions {
   std::optional<prom::SourceOptions> prometheus;
   std::int64_t prometheus_step_ms = 0;         // 0: detect the scrape interval once
   std::int64_t initial_backfill_seconds = 0;   // on a fresh store, how far back the first pull goes
+  // Kubernetes objects: when set, the agent lists and watches every kind (kube/reflector.h) and
+  // folds each hour with the current objects, as `trimtab ingest` does with a snapshot's JSON
+  // (labels, annotations, owners, services, load balancers); pods already gone are qualified
+  // from kube-state-metrics. kubeconfig "" = KUBECONFIG / ~/.kube/config.
+  struct Kube {
+    bool in_cluster = false;
+    std::string kubeconfig, context;
+  };
+  std::optional<Kube> kube;
   // "now" for hour completion (tests pin it); default the system clock.
   std::function<UnixSeconds()> now;
 };
@@ -73,7 +83,8 @@ struct FoldReport {
 
 // Folds hour [hour, hour+3600) from the WAL into the store (one commit). Exposed for tests.
 Result<FoldReport> foldHour(const remote::Wal& wal, store::Store& store, const std::string& cluster,
-                            const std::string& pricing_file, UnixSeconds hour, std::int64_t context_seconds);
+                            const std::string& pricing_file, UnixSeconds hour, std::int64_t context_seconds,
+                            const model::Inventory* inventory = nullptr);
 
 class Agent {
  public:

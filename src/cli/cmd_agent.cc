@@ -25,7 +25,8 @@ int cmdAgent(const std::vector<std::string>& argv) {
   std::set<std::string> value_flags = kAgentValueFlags, bool_flags = kAgentBoolFlags;
   value_flags.insert(kPromValueFlags.begin(), kPromValueFlags.end());
   bool_flags.insert(kPromBoolFlags.begin(), kPromBoolFlags.end());
-  value_flags.insert({"step", "initial-backfill"});
+  value_flags.insert({"step", "initial-backfill", "kubeconfig", "context"});
+  bool_flags.insert({"kube", "in-cluster"});
   auto args = Args::parse("agent", argv, value_flags, bool_flags);
   if (!args) {
     printError(args.error());
@@ -67,6 +68,10 @@ int cmdAgent(const std::vector<std::string>& argv) {
     }
   }
   o.grace_seconds = *grace;
+  if (args->flag("kube") || args->flag("in-cluster") || args->value("kubeconfig") || args->value("context")) {
+    o.kube = agent::AgentOptions::Kube{args->flag("in-cluster"), args->valueOr("kubeconfig", ""),
+                                       args->valueOr("context", "")};
+  }
   if (args->value("prometheus")) {
     auto so = promSourceOptions(*args);
     if (!so) {
@@ -123,9 +128,11 @@ const CommandRegistration kAgent{
      "      [--grace SECONDS] [--flush-interval SECONDS] [--wal-retention SECONDS] [--token-file F] [--tls-cert F --tls-key F]\n"
      "      [--log-format text|json] [--quiet]\n"
      "      [--prometheus URL [--match M] [--step 30s] [--initial-backfill 24h] (and backfill's connection flags)]\n"
+     "      [--kube | --kubeconfig F [--context C] | --in-cluster]\n"
      "      Always-on: receives Prometheus remote-write at POST /api/v1/write (durable before 2xx),\n"
      "      folds each finished hour into the store, serves the API of `trimtab serve`. With --prometheus it\n"
-     "      pulls each finished hour from a PromQL backend instead (remote-write is then off).\n",
+     "      pulls each finished hour from a PromQL backend instead (remote-write is then off). With --kube it\n"
+     "      lists and watches the cluster's objects and folds with them (labels, owners, services).\n",
      &cmdAgent}};
 
 }  // namespace

@@ -32,13 +32,14 @@ class WindowSink final : public source::SampleSink {
 
 Result<WindowFoldReport> foldWindow(store::Store& store, const std::string& cluster,
                                     const pricing::Pricer& pricer, UnixSeconds from, UnixSeconds to,
-                                    std::int64_t context_seconds, const FeedFn& feed) {
+                                    std::int64_t context_seconds, const FeedFn& feed,
+                                    const model::Inventory* inventory) {
   if (from % 3600 != 0 || to % 3600 != 0 || to < from) {
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("fold window [{}, {}): want hour-aligned bounds with from <= to", from, to));
   }
   WindowFoldReport report;
-  Folder folder(cluster, nullptr, pricer);
+  Folder folder(cluster, inventory, pricer);
   const std::int64_t from_ms = (from - context_seconds) * 1000, to_ms = (to + context_seconds) * 1000;
   for (int pass = 0; pass < 2; ++pass) {
     WindowSink sink(pass == 0 ? folder.inventorySink() : folder.usageSink(), from_ms, to_ms, from * 1000,

@@ -14,6 +14,7 @@
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "model/inventory.h"
 #include "pricing/pricer.h"
 #include "source/snapshot/openmetrics.h"
 #include "store/store.h"
@@ -33,9 +34,13 @@ struct WindowFoldReport {
 // [from − context_seconds, to + context_seconds) (others are dropped). Then builds the blocks,
 // keeps those starting in [from, to) and commits them in one transaction.
 // from and to must be hour-aligned. Errors: feed's error, or the store's.
+// inventory (optional, e.g. the objects a Kubernetes reflector keeps) qualifies the samples as
+// the snapshot's JSON objects do: labels, annotations, owners, services, volumes; containers it
+// does not know are qualified from kube-state-metrics alone.
 using FeedFn = std::function<Status(source::SampleSink& sink, bool usage_pass)>;
 Result<WindowFoldReport> foldWindow(store::Store& store, const std::string& cluster,
                                     const pricing::Pricer& pricer, UnixSeconds from, UnixSeconds to,
-                                    std::int64_t context_seconds, const FeedFn& feed);
+                                    std::int64_t context_seconds, const FeedFn& feed,
+                                    const model::Inventory* inventory = nullptr);
 
 }  // namespace trimtab::ingest

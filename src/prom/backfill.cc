@@ -124,7 +124,8 @@ Result<BackfillReport> backfill(Source& source, store::Store& store, const Backf
                 }
               },
               &report.queries);
-        });
+        },
+        options.inventory);
     if (!folded) {
       return fail(folded.error().withContext(
           fmt::format("backfilling [{}, {})", model::formatRfc3339(c), model::formatRfc3339(c_end))));

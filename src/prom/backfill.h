@@ -43,6 +43,8 @@ struct BackfillOptions {
   std::int64_t step_ms = 0;      // 0: detect the scrape interval (60 s when nothing to detect)
   std::int64_t chunk_seconds = 6 * 3600;  // whole hours, at most one day
   std::int64_t context_seconds = 300;
+  // Objects that qualify the samples (see ingest::foldWindow); null: kube-state-metrics only.
+  const model::Inventory* inventory = nullptr;
   // Called after each committed chunk.
   std::function<void(UnixSeconds chunk_from, UnixSeconds chunk_to, const ingest::WindowFoldReport&)> progress;
 };

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "../server/harness.h"
+#include "fixture/fixture_server.h"
+#include "kube/kinds.h"
 #include "remote/write_request.h"
 #include "source/snapshot/openmetrics.h"
 
@@ -231,6 +233,91 @@ TEST_F(AgentDemo, RemoteWriteGivesTheOfflineAllocation) {
     EXPECT_NEAR(b, a, rounding + std::abs(a) * 1e-12) << field;
   }
   EXPECT_GT(total(online, "totalCost"), 0);
+}
+
+// `trimtab agent --kubeconfig`: the agent lists and watches the demo's objects from a Kubernetes
+// API (the fixture server) and folds remote-written samples with them; the result equals the
+// offline ingest of the whole snapshot (objects and samples), not just of its samples.
+TEST_F(AgentDemo, KubeReflectorsQualifyTheFoldLikeSnapshotObjects) {
+  namespace fixture = kube::fixture;
+  fixture::ServerOptions fo;
+  fo.tls = false;
+  fo.tokens = {"agent-token"};
+  fixture::Server api(fo);
+  std::string error;
+  ASSERT_TRUE(api.start(&error)) << error;
+  std::size_t objects = 0;
+  for (const auto& e : fs::directory_iterator(dir_ + "/demo/snapshot")) {
+    if (e.path().extension() != ".json") continue;
+    const json list = json::parse(slurp(e.path().string()));
+    for (const json& item : list["items"]) {
+      auto kind = kube::kindByName(item["kind"].get<std::string>());
+      ASSERT_TRUE(kind) << item["kind"];
+      api.create(*kind, item);
+      ++objects;
+    }
+  }
+  ASSERT_GT(objects, 50u);
+  const std::string kubeconfig = dir_ + "/kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: demo\n"
+                               "clusters:\n- name: demo\n  cluster: {server: \""
+                            << api.url()
+                            << "\"}\nusers:\n- name: agent\n  user: {token: agent-token}\n"
+                               "contexts:\n- name: demo\n  context: {cluster: demo, user: agent}\n";
+  std::string out;
+  ASSERT_EQ(sh(fmt::format("{} ingest {}/demo/snapshot --store {}/full.db --cluster demo 2>&1", TRIMTAB_BINARY, dir_,
+                           dir_),
+               &out),
+            0)
+      << out;
+
+  const std::string store = dir_ + "/kube.db";
+  {
+    ::setenv("TRIMTAB_NOW", std::to_string(kEnd + 3600).c_str(), 1);
+    Process agent;
+    int port = 0;
+    ASSERT_TRUE(startAgent(agent, store, port, "kube", "1800", {"--wal-retention", "172800", "--kubeconfig", kubeconfig}))
+        << agent.err();
+    ::unsetenv("TRIMTAB_NOW");
+    EXPECT_EQ(sendAll(fmt::format("http://127.0.0.1:{}/api/v1/write", port), collector_.series, 2000), 0);
+    ASSERT_TRUE(waitFolded(port)) << agent.err();
+    if (metric(port, "trimtab_remote_write_late_requests_total") > 0) {
+      for (int i = 0; i < 100 && metric(port, "trimtab_hours_refolded_total") <= 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    }
+    agent.kill(SIGTERM);
+    EXPECT_EQ(agent.wait(60), 0) << agent.err();
+  }
+  bool listed_pods = false;
+  for (const std::string& line : api.requestLog()) listed_pods = listed_pods || line.starts_with("GET /api/v1/pods?");
+  EXPECT_TRUE(listed_pods) << "the agent listed pods from the API";
+
+  // By controller and by a pod label: both need the objects (owners, labels).
+  for (const char* aggregate : {"controller", "label:app"}) {
+    auto run = [&](const std::string& db) {
+      std::string o;
+      EXPECT_EQ(sh(fmt::format("{} allocation --store {} --window {},{} --aggregate {} --format json", TRIMTAB_BINARY,
+                               db, kEnd - 86400, kEnd, aggregate),
+                   &o),
+                0)
+          << o;
+      std::map<std::string, double> by;
+      const json j = json::parse(o);
+      for (const auto& set : j["data"]) {
+        for (const auto& [name, a] : set.items()) by[name] += a["totalCost"].get<double>();
+      }
+      return by;
+    };
+    const auto full = run(dir_ + "/full.db"), live = run(store);
+    ASSERT_GT(full.size(), 3u) << aggregate;
+    EXPECT_EQ(live.size(), full.size()) << aggregate;
+    for (const auto& [name, cost] : full) {
+      ASSERT_TRUE(live.contains(name)) << aggregate << " " << name;
+      EXPECT_NEAR(live.at(name), cost, 1e-4 + 1e-9 * cost) << aggregate << " " << name;
+    }
+  }
 }
 
 TEST_F(AgentDemo, KillNineAfterAcknowledgementLosesNothing) {
