@@ -29,6 +29,7 @@ enum class KeyKind {
   kContainer,
   kService,
   kProviderId,
+  kRuntimeClass,
   kLabel,
   kAnnotation,
   kDepartment,
@@ -59,6 +60,7 @@ Result<std::vector<AggKey>> parseKeys(const std::vector<std::string>& aggregate)
       {"container", KeyKind::kContainer},
       {"service", KeyKind::kService},
       {"providerID", KeyKind::kProviderId},
+      {"runtimeClass", KeyKind::kRuntimeClass},
       {"department", KeyKind::kDepartment},
       {"environment", KeyKind::kEnvironment},
       {"owner", KeyKind::kOwner},
@@ -96,8 +98,8 @@ Result<std::vector<AggKey>> parseKeys(const std::vector<std::string>& aggregate)
                   fmt::format("aggregate[{}] \"{}\": unknown aggregation key; expected cluster, "
                               "node, namespace, controllerKind, controller, deployment, "
                               "statefulset, daemonset, job, pod, container, service, providerID, "
-                              "label:<name>, annotation:<name>, department, environment, owner, "
-                              "product, team or all",
+                              "runtimeClass, label:<name>, annotation:<name>, department, "
+                              "environment, owner, product, team or all",
                               i, s));
     }
   }
@@ -159,6 +161,8 @@ void appendKeyValue(std::string& out, const PreparedKey& k, const AllocationProp
       return appendOr(out, p.services.empty() ? std::string_view() : p.services.front());
     case KeyKind::kProviderId:
       return appendOr(out, p.provider_id);
+    case KeyKind::kRuntimeClass:
+      return appendOr(out, p.runtime_class);
     case KeyKind::kLabel: {
       const std::string* v = lookup(p.labels, k.raw, k.sanitized);
       return appendOr(out, v ? std::string_view(*v) : "");

@@ -69,7 +69,7 @@ enum class ShareSplit { kWeighted, kEven };
 
 struct AllocationQuery {
   // Aggregation keys (§4.6): cluster, node, namespace, controllerKind, controller, deployment,
-  // statefulset, daemonset, job, pod, container, service, providerID, label:<k>,
+  // statefulset, daemonset, job, pod, container, service, providerID, runtimeClass, label:<k>,
   // annotation:<k>, department, environment, owner, product, team, all. Empty = container
   // grain (names as given). "all" = one bucket named "__all__". Multi-key names join with '/'.
   std::vector<std::string> aggregate;

@@ -55,6 +55,18 @@ double efficiency(double usage, double request, double cost) {
 
 }  // namespace
 
+std::string_view usageSourceName(UsageSource s) {
+  switch (s) {
+    case UsageSource::kMeasured:
+      return "measured";
+    case UsageSource::kRequests:
+      return "requests";
+    case UsageSource::kMixed:
+      return "mixed";
+  }
+  return "measured";
+}
+
 void AllocationProperties::intersect(const AllocationProperties& that, bool keep_metadata) {
   keepIfEqual(cluster, that.cluster);
   keepIfEqual(node, that.node);
@@ -64,6 +76,8 @@ void AllocationProperties::intersect(const AllocationProperties& that, bool keep
   keepIfEqual(namespace_name, that.namespace_name);
   keepIfEqual(pod, that.pod);
   keepIfEqual(provider_id, that.provider_id);
+  keepIfEqual(runtime_class, that.runtime_class);
+  wasm = wasm && that.wasm;
   if (services != that.services) services.clear();
   if (keep_metadata) {
     intersectMaps(labels, that.labels);
@@ -195,6 +209,7 @@ void Allocation::add(const Allocation& that, bool keep_metadata) {
   window_end = std::max(window_end, that.window_end);
 
   properties.intersect(that.properties, keep_metadata);
+  if (usage_source != that.usage_source) usage_source = UsageSource::kMixed;
 
   cpu_core_hours += that.cpu_core_hours;
   cpu_cost += that.cpu_cost;

@@ -7,6 +7,7 @@
 // price inputs; quantities are named by unit (core-hours, byte-hours, GPU-hours).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct AllocationProperties {
   std::string namespace_name;
   std::string pod;
   std::string provider_id;              // node's cloud provider ID
+  std::string runtime_class;            // pod spec.runtimeClassName ("" = cluster default)
+  // The pod runs WebAssembly (model::isWasmRuntime of runtime_class and the pod annotations).
+  bool wasm = false;
   std::vector<std::string> services;    // services selecting the pod (first one aggregates)
   StringMap labels;                     // pod labels
   StringMap annotations;                // pod annotations
@@ -46,8 +50,9 @@ struct AllocationProperties {
   StringMap namespace_annotations;
 
   // Merge rule of OpenCost's Intersection: scalar fields are kept only where equal (else
-  // cleared), services only where the lists are equal. The four metadata maps are intersected
-  // (pairs present with the same value on both sides) when `keep_metadata`, else cleared.
+  // cleared; `wasm` stays true only when both are), services only where the lists are equal.
+  // The four metadata maps are intersected (pairs present with the same value on both sides)
+  // when `keep_metadata`, else cleared.
   void intersect(const AllocationProperties& that, bool keep_metadata);
   // Clears the four metadata maps and the services list.
   void clearMetadata();
@@ -101,6 +106,18 @@ struct SharedCostBreakdown {
   void add(const SharedCostBreakdown& that);
 };
 
+// Where an allocation's usage averages come from.
+//   kMeasured: usage series (cAdvisor, DCGM), the default.
+//   kRequests: a WebAssembly workload (AllocationProperties::wasm) whose runtime reported no
+//     CPU and no memory usage at all while it ran — WASM shims often export no cAdvisor series,
+//     and a running process never truly uses zero bytes. Its usage is taken to equal its
+//     requests: cost (∫ max(request, usage)) is unchanged, efficiency reads 1 instead of
+//     claiming 0, and raw max usage is the average request.
+//   kMixed: a merge of allocations with different sources.
+enum class UsageSource : std::uint8_t { kMeasured, kRequests, kMixed };
+// "measured", "requests", "mixed".
+std::string_view usageSourceName(UsageSource s);
+
 // Reserved name components (OpenCost §2).
 inline constexpr std::string_view kIdleName = "__idle__";
 inline constexpr std::string_view kUnallocatedName = "__unallocated__";
@@ -121,6 +138,7 @@ struct Allocation {
   double cpu_core_request_average = 0;  // cores, time-average over [start, end)
   double cpu_core_usage_average = 0;    // cores
   std::optional<double> cpu_core_usage_max;  // raw-only; cleared by any merge
+  UsageSource usage_source = UsageSource::kMeasured;  // of the CPU and RAM usage averages
   double cpu_cost = 0;             // includes idle shared in (see cpu_cost_idle)
   double cpu_cost_adjustment = 0;  // reconciliation
   double cpu_cost_idle = 0;        // part of cpu_cost that is shared idle (shareIdle)
@@ -193,7 +211,7 @@ struct Allocation {
   // averages are Σ(avg·minutes)/mergedMinutes with mergedMinutes over [min start, max end]
   // (so concurrent containers sum their averages); window is the union; properties are
   // intersected (AllocationProperties::intersect with `keep_metadata`); raw max usage is
-  // cleared. The name is kept.
+  // cleared; usage_source stays if equal, else becomes kMixed. The name is kept.
   void add(const Allocation& that, bool keep_metadata = true);
 };
 

@@ -26,6 +26,8 @@ constexpr FieldName kAllocationFields[] = {
     {"container", FilterField::kContainer},
     {"provider", FilterField::kProvider},
     {"providerID", FilterField::kProvider},
+    {"runtimeClass", FilterField::kRuntimeClass},
+    {"wasm", FilterField::kWasm},
     {"services", FilterField::kServices},
     {"label", FilterField::kLabel},
     {"annotation", FilterField::kAnnotation},
@@ -164,6 +166,10 @@ bool evalAllocation(const FilterComparison& c, const AllocationProperties& p,
     case FilterField::kProvider:
     case FilterField::kProviderId:
       return anyValue(c, p.provider_id);
+    case FilterField::kRuntimeClass:
+      return anyValue(c, p.runtime_class);
+    case FilterField::kWasm:
+      return anyValue(c, p.wasm ? "true" : "false");
     case FilterField::kServices:
       return anyValueInSlice(c, p.services);
     case FilterField::kLabel:

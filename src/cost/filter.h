@@ -45,6 +45,8 @@ enum class FilterField {
   kPod,
   kContainer,
   kProvider,  // allocation: providerID of the node; asset: cloud provider name
+  kRuntimeClass,  // runtimeClass: pod spec.runtimeClassName
+  kWasm,          // wasm: "true" for WebAssembly workloads, else "false"
   kServices,  // slice
   kLabel,     // map
   kAnnotation,

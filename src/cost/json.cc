@@ -104,6 +104,8 @@ void appendProperties(std::string& out, const AllocationProperties& p) {
     out += ']';
   }
   o.strIfSet("providerID", p.provider_id);
+  o.strIfSet("runtimeClass", p.runtime_class);
+  if (p.wasm) o.boolean("wasm", true);
   const std::pair<std::string_view, const StringMap*> maps[] = {
       {"labels", &p.labels},
       {"annotations", &p.annotations},
@@ -207,6 +209,10 @@ void appendAllocationJson(std::string& out, const Allocation& a) {
   o.num("sharedCost", a.shared_cost);
   o.num("totalCost", a.totalCost());
   o.num("totalEfficiency", a.totalEfficiency());
+  // Trimtab extension: present only when usage did not come from usage series.
+  if (a.usage_source != UsageSource::kMeasured) {
+    o.str("usageSource", usageSourceName(a.usage_source));
+  }
   if (!a.proportional_asset_resource_costs.empty()) {
     o.key("proportionalAssetResourceCosts");
     Obj ps(out);

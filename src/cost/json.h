@@ -4,7 +4,9 @@
 // (round(x·1e5)/1e5), NaN/±Inf → null, times RFC3339 UTC ("2023-01-18T11:38:45Z"),
 // `pvs` null when empty, `rawAllocationOnly` null unless a raw max usage is present,
 // `lbAllocations`, `proportionalAssetResourceCosts`, `sharedCostBreakdown` omitted when
-// empty, empty properties omitted. Hand-written writer; strings escaped per RFC 8259.
+// empty, empty properties omitted. Trimtab extensions: properties `runtimeClass` (when set)
+// and `wasm` (true only), and `usageSource` ("requests" or "mixed", omitted when measured).
+// Hand-written writer; strings escaped per RFC 8259.
 #pragma once
 
 #include <string>

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "model/runtime_class.h"
+
 namespace trimtab::query {
 
 namespace {
@@ -19,6 +21,7 @@ constexpr std::uint32_t kUnmountedGroup = std::numeric_limits<std::uint32_t>::ma
 struct Needs {
   bool node = false, namespace_name = false, controller = false, pod = false, container = false;
   bool services = false;
+  bool runtime_class = false;  // runtime_class and wasm
   bool full = false;  // container grain with every property
   std::vector<std::string> label_keys, annotation_keys;
 };
@@ -44,6 +47,7 @@ Needs needsOf(const cost::AllocationQuery& q) {
     else if (key == "pod") n.pod = n.namespace_name = true;
     else if (key == "container") n.container = true;
     else if (key == "service") n.services = true;
+    else if (key == "runtimeClass") n.runtime_class = true;
     else if (key.starts_with("label:")) n.label_keys.push_back(key.substr(6));
     else if (key.starts_with("annotation:")) n.annotation_keys.push_back(key.substr(11));
     else if (key == "department") alias(q.aliases.department);
@@ -75,6 +79,7 @@ cost::StringMap labelMap(const Dimensions& dims, std::uint32_t set,
 // Groups of containers that the query cannot tell apart, with their properties.
 struct Grouping {
   std::vector<std::uint32_t> group_of;  // by container dim id
+  std::vector<char> wasm;               // by container dim id: model::isWasmRuntime
   std::vector<cost::AllocationProperties> props;
   std::vector<std::string> names;
 };
@@ -83,12 +88,26 @@ Grouping groupContainers(const Dimensions& dims, const Needs& needs) {
   Grouping g;
   const std::size_t n = dims.containerCount();
   g.group_of.resize(n);
+  g.wasm.resize(n);
   std::map<std::vector<std::uint32_t>, std::uint32_t> index;
   std::vector<std::uint32_t> key;
   for (std::uint32_t id = 0; id < n; ++id) {
     const store::ContainerDim& d = dims.container(id);
     cost::AllocationProperties p;
     p.cluster = dims.str(d.cluster);
+    if (d.runtime_class != 0) {  // no runtime class (the common case): not WASM
+      const std::string_view* variant =
+          dims.labelValue(d.annotations, model::kWasmVariantAnnotation);
+      if (variant == nullptr) {
+        variant = dims.labelValue(d.annotations, model::kWasmVariantAnnotationSanitized);
+      }
+      g.wasm[id] = model::isWasmRuntime(dims.str(d.runtime_class),
+                                        variant != nullptr ? *variant : std::string_view());
+    }
+    if (needs.full || needs.runtime_class) {
+      p.runtime_class = dims.str(d.runtime_class);
+      p.wasm = g.wasm[id] != 0;
+    }
     if (needs.full || needs.node) {
       p.node = dims.str(d.node);
       p.provider_id = dims.str(d.provider_id);
@@ -123,7 +142,8 @@ Grouping groupContainers(const Dimensions& dims, const Needs& needs) {
                 needs.namespace_name ? d.namespace_name : 0,
                 needs.controller ? d.controller_kind : 0, needs.controller ? d.controller : 0,
                 needs.pod ? d.pod : 0, needs.container ? d.container : 0,
-                needs.services ? d.services : 0});
+                needs.services ? d.services : 0, needs.runtime_class ? d.runtime_class : 0,
+                needs.runtime_class ? static_cast<std::uint32_t>(g.wasm[id]) : 0u});
     for (const auto& [k, v] : p.labels) key.push_back(static_cast<std::uint32_t>(std::hash<std::string>()(k + "=" + v)));
     key.push_back(0xffffffffu);
     for (const auto& [k, v] : p.annotations) key.push_back(static_cast<std::uint32_t>(std::hash<std::string>()(k + "=" + v)));
@@ -157,6 +177,7 @@ struct GroupAcc {
   double tx = 0, rx = 0;
   double cpu_cost = 0, ram_cost = 0, gpu_cost = 0, network_cost = 0;
   std::uint32_t last_container = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t usage_measured_rows = 0, usage_from_requests_rows = 0;
   bool has_shares = false;  // volume or LB cost shared to it, even without a container row
 };
 
@@ -186,12 +207,25 @@ void addBlock(const store::Block& b, const Grouping& g, StepAcc& acc, const Dime
     }
     a.cpu_core_hours += c.cpu_core_hours[i];
     a.cpu_request += c.cpu_request_core_hours[i];
-    a.cpu_usage += c.cpu_usage_core_hours[i];
-    a.cpu_max = std::max(a.cpu_max, c.cpu_usage_max_cores[i]);
     a.ram_byte_hours += c.ram_byte_hours[i];
     a.ram_request += c.ram_request_byte_hours[i];
-    a.ram_usage += c.ram_usage_byte_hours[i];
-    a.ram_max = std::max(a.ram_max, c.ram_usage_max_bytes[i]);
+    // A WebAssembly container that reported no CPU and no memory usage while running: its
+    // runtime exports no usage series (cost::UsageSource::kRequests), so usage = requests.
+    if (g.wasm[cid] != 0 && c.cpu_usage_core_hours[i] == 0 && c.ram_usage_byte_hours[i] == 0 &&
+        c.running_seconds[i] > 0) {
+      const double running_hours = c.running_seconds[i] / 3600.0;
+      a.cpu_usage += c.cpu_request_core_hours[i];
+      a.ram_usage += c.ram_request_byte_hours[i];
+      a.cpu_max = std::max(a.cpu_max, c.cpu_request_core_hours[i] / running_hours);
+      a.ram_max = std::max(a.ram_max, c.ram_request_byte_hours[i] / running_hours);
+      ++a.usage_from_requests_rows;
+    } else {
+      a.cpu_usage += c.cpu_usage_core_hours[i];
+      a.ram_usage += c.ram_usage_byte_hours[i];
+      a.cpu_max = std::max(a.cpu_max, c.cpu_usage_max_cores[i]);
+      a.ram_max = std::max(a.ram_max, c.ram_usage_max_bytes[i]);
+      ++a.usage_measured_rows;
+    }
     a.gpu_hours += c.gpu_hours[i];
     a.gpu_usage += c.gpu_usage_hours[i];
     a.tx += c.network_transfer_bytes[i];
@@ -298,6 +332,10 @@ cost::StepInput buildStep(const StepAcc& acc, const Grouping& g, const Dimension
     al.ram_cost = a.ram_cost;
     al.gpu_cost = a.gpu_cost;
     al.network_cost = a.network_cost;
+    if (a.usage_from_requests_rows > 0) {
+      al.usage_source = a.usage_measured_rows > 0 ? cost::UsageSource::kMixed
+                                                   : cost::UsageSource::kRequests;
+    }
     index_of[gi] = static_cast<std::int64_t>(set.allocations.size());
     set.allocations.push_back(std::move(al));
   }

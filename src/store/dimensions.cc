@@ -18,6 +18,8 @@ std::uint64_t hashDim(const D& d) {
   return checksum64(std::string_view(reinterpret_cast<const char*>(&d), sizeof(D)));
 }
 
+constexpr int kVersionShift = 56;
+
 std::uint64_t hashPairs(const LabelPairs& pairs) {
   return checksum64(std::string_view(reinterpret_cast<const char*>(pairs.data()),
                                      pairs.size() * sizeof(pairs[0])));
@@ -88,6 +90,44 @@ Dimensions::Mark Dimensions::mark() const {
 
 namespace {
 
+// Container rows as written by format version 0: every field of ContainerDim up to
+// `services`, in the same order.
+struct ContainerDimV0 {
+  std::uint32_t cluster = 0, namespace_name = 0, node = 0, pod = 0, pod_uid = 0, container = 0;
+  std::uint32_t controller_kind = 0, controller = 0, provider_id = 0;
+  std::uint32_t labels = 0, annotations = 0, namespace_labels = 0, namespace_annotations = 0;
+  std::uint32_t services = 0;
+};
+static_assert(sizeof(ContainerDimV0) == 14 * 4);
+static_assert(sizeof(ContainerDim) == 15 * 4);
+
+ContainerDimV0 toV0(const ContainerDim& d) {
+  return {d.cluster,     d.namespace_name, d.node,        d.pod,
+          d.pod_uid,     d.container,      d.controller_kind, d.controller,
+          d.provider_id, d.labels,         d.annotations, d.namespace_labels,
+          d.namespace_annotations, d.services};
+}
+
+ContainerDim fromV0(const ContainerDimV0& o) {
+  ContainerDim d;
+  d.cluster = o.cluster;
+  d.namespace_name = o.namespace_name;
+  d.node = o.node;
+  d.pod = o.pod;
+  d.pod_uid = o.pod_uid;
+  d.container = o.container;
+  d.controller_kind = o.controller_kind;
+  d.controller = o.controller;
+  d.provider_id = o.provider_id;
+  d.labels = o.labels;
+  d.annotations = o.annotations;
+  d.namespace_labels = o.namespace_labels;
+  d.namespace_annotations = o.namespace_annotations;
+  d.services = o.services;
+  d.runtime_class = 0;
+  return d;
+}
+
 template <typename D>
 void writeDims(ByteWriter& w, const std::vector<D>& rows, std::size_t from) {
   w.u32(static_cast<std::uint32_t>(from));
@@ -95,8 +135,19 @@ void writeDims(ByteWriter& w, const std::vector<D>& rows, std::size_t from) {
   for (std::size_t i = from; i < rows.size(); ++i) w.raw(&rows[i], sizeof(D));
 }
 
-template <typename D>
-bool readDims(ByteReader& r, std::vector<D>& rows, std::string& why, const char* what) {
+void writeContainersV0(ByteWriter& w, const std::vector<ContainerDim>& rows, std::size_t from) {
+  w.u32(static_cast<std::uint32_t>(from));
+  w.u32(static_cast<std::uint32_t>(rows.size() - from));
+  for (std::size_t i = from; i < rows.size(); ++i) {
+    const ContainerDimV0 o = toV0(rows[i]);
+    w.raw(&o, sizeof(o));
+  }
+}
+
+// Reads rows stored as `Stored` (plain uint32 fields) and appends convert(stored) to rows.
+template <typename Stored, typename D, typename Convert>
+bool readDimsAs(ByteReader& r, std::vector<D>& rows, std::string& why, const char* what,
+                Convert convert) {
   std::uint32_t from = 0, n = 0;
   if (!r.u32(from) || !r.u32(n)) {
     why = fmt::format("{}: truncated", what);
@@ -107,21 +158,32 @@ bool readDims(ByteReader& r, std::vector<D>& rows, std::string& why, const char*
                       rows.size());
     return false;
   }
-  if (r.remaining() / sizeof(D) < n) {
+  if (r.remaining() / sizeof(Stored) < n) {
     why = fmt::format("{}: truncated", what);
     return false;
   }
   for (std::uint32_t i = 0; i < n; ++i) {
-    D d;
-    r.raw(&d, sizeof(D));
-    rows.push_back(d);
+    Stored d;
+    r.raw(&d, sizeof(Stored));
+    rows.push_back(convert(d));
   }
   return true;
+}
+
+template <typename D>
+bool readDims(ByteReader& r, std::vector<D>& rows, std::string& why, const char* what) {
+  return readDimsAs<D>(r, rows, why, what, [](const D& d) { return d; });
 }
 
 }  // namespace
 
 std::string Dimensions::encodeSince(const Mark& since) const {
+  return encode(since, kChunkVersion);
+}
+
+std::string Dimensions::encodeSinceV0(const Mark& since) const { return encode(since, 0); }
+
+std::string Dimensions::encode(const Mark& since, std::uint32_t version) const {
   ByteWriter w;
   w.u32(static_cast<std::uint32_t>(since.strings));
   w.u32(static_cast<std::uint32_t>(strings_.size() - since.strings));
@@ -138,13 +200,18 @@ std::string Dimensions::encodeSince(const Mark& since) const {
       w.u32(v);
     }
   }
-  writeDims(w, container_table_.rows, since.containers);
+  if (version == 0) {
+    writeContainersV0(w, container_table_.rows, since.containers);
+  } else {
+    writeDims(w, container_table_.rows, since.containers);
+  }
   writeDims(w, node_table_.rows, since.nodes);
   writeDims(w, volume_table_.rows, since.volumes);
   writeDims(w, service_table_.rows, since.services);
   std::string out;
-  const std::uint64_t raw_size = w.str().size();
-  out.append(reinterpret_cast<const char*>(&raw_size), 8);
+  const std::uint64_t size_word =
+      (static_cast<std::uint64_t>(version) << kVersionShift) | w.str().size();
+  out.append(reinterpret_cast<const char*>(&size_word), 8);
   const std::uint64_t sum = checksum64(w.str());
   out.append(reinterpret_cast<const char*>(&sum), 8);
   compressFrame(w.str(), 1, 3, out);
@@ -156,9 +223,15 @@ Status Dimensions::applyChunk(std::string_view chunk) {
     return fail(ErrorCode::kCorrupt, "dimension chunk: " + why);
   };
   if (chunk.size() < 16) return corrupt("truncated");
-  std::uint64_t raw_size, sum;
-  std::memcpy(&raw_size, chunk.data(), 8);
+  std::uint64_t size_word, sum;
+  std::memcpy(&size_word, chunk.data(), 8);
   std::memcpy(&sum, chunk.data() + 8, 8);
+  const std::uint64_t version = size_word >> kVersionShift;
+  const std::uint64_t raw_size = size_word & ((1ULL << kVersionShift) - 1);
+  if (version != 0 && version != kChunkVersion) {
+    return corrupt(fmt::format("format version {} unknown (this build reads 0 and {})", version,
+                               kChunkVersion));
+  }
   if (raw_size > (1ULL << 34)) return corrupt("implausible size");
   auto raw = decompressFrame(chunk.substr(16), raw_size, 1);
   if (!raw) return fail(raw.error().withContext("dimension chunk"));
@@ -197,11 +270,19 @@ Status Dimensions::applyChunk(std::string_view chunk) {
   }
   std::string why;
   const Mark before = mark();
-  if (!readDims(r, container_table_.rows, why, "containers") ||
+  const bool containers_ok = version == 0
+                                 ? readDimsAs<ContainerDimV0>(r, container_table_.rows, why,
+                                                              "containers", fromV0)
+                                 : readDims(r, container_table_.rows, why, "containers");
+  if (!containers_ok ||
       !readDims(r, node_table_.rows, why, "nodes") ||
       !readDims(r, volume_table_.rows, why, "volumes") ||
       !readDims(r, service_table_.rows, why, "services")) {
     return corrupt(why);
+  }
+  if (r.remaining() != 0) {
+    return corrupt(fmt::format("{} bytes after the last table (wrong format version?)",
+                               r.remaining()));
   }
   auto index = [](auto& table, std::size_t from_row) {
     table.by_hash.reserve(table.rows.size());

@@ -26,6 +26,7 @@ struct ContainerDim {
   std::uint32_t controller_kind = 0, controller = 0, provider_id = 0;
   std::uint32_t labels = 0, annotations = 0, namespace_labels = 0, namespace_annotations = 0;
   std::uint32_t services = 0;  // label set of (service name, "") pairs
+  std::uint32_t runtime_class = 0;  // pod spec.runtimeClassName ("" = the cluster default)
   bool operator==(const ContainerDim&) const = default;
 };
 
@@ -74,16 +75,27 @@ class Dimensions {
   std::size_t serviceCount() const { return service_table_.rows.size(); }
 
   // Persistence in append-only chunks: encodeSince(m) holds everything added after mark m.
+  // Chunk layout: u64 word = (format version << 56) | raw size, u64 checksum of the raw bytes,
+  // one zstd frame. Version 0 (chunks written before versioning; raw size < 2^34, so the top
+  // byte is 0) has container rows without runtime_class, which decode as "" (id 0);
+  // version kChunkVersion is the current layout. encodeSince always writes the current one.
+  // (Builds from before versioning reject current chunks as corrupt: "implausible size".)
+  static constexpr std::uint32_t kChunkVersion = 2;
   struct Mark {
     std::size_t strings = 0, label_sets = 0, containers = 0, nodes = 0, volumes = 0, services = 0;
     bool operator==(const Mark&) const = default;
   };
   Mark mark() const;
   std::string encodeSince(const Mark& since) const;
+  // For compatibility tests: the same chunk in the version-0 layout (runtime classes dropped).
+  std::string encodeSinceV0(const Mark& since) const;
   // Applies a chunk produced by encodeSince on a Dimensions that was at the same mark.
+  // Accepts every version listed above; an unknown version is kCorrupt.
   Status applyChunk(std::string_view chunk);
 
  private:
+  std::string encode(const Mark& since, std::uint32_t version) const;
+
   template <typename D>
   struct DimTable {
     std::vector<D> rows;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -686,6 +687,48 @@ std::vector<std::tuple<std::string, std::string, double>> ksmResources(const Res
   return out;
 }
 
+// spec.runtimeClassName of every demo pod (index-aligned with c.pods). Pods listed in the
+// objects carry it; pods that are not (earlier rollout revisions, finished jobs) inherit it from
+// a listed pod of the same top-level controller (ReplicaSet → Deployment), as a pod template
+// would give it.
+std::vector<std::string> podRuntimeClasses(const DemoCluster& c) {
+  std::unordered_map<std::string, std::string> parent;  // "ns/workload" → "ns/owner"
+  for (const model::Workload& w : c.objects.workloads) {
+    if (const model::OwnerReference* ref = w.meta.controllerRef()) {
+      parent[w.meta.namespace_name + "/" + w.meta.name] = w.meta.namespace_name + "/" + ref->name;
+    }
+  }
+  auto root = [&](const std::string& ns, const std::string& owner) {
+    std::string key = ns + "/" + owner;
+    for (int depth = 0; depth < 4; ++depth) {
+      auto it = parent.find(key);
+      if (it == parent.end()) break;
+      key = it->second;
+    }
+    return key;
+  };
+  std::unordered_map<std::string, std::string> by_uid, by_root;
+  for (const model::Pod& p : c.objects.pods) {
+    if (p.runtime_class_name.empty()) continue;
+    by_uid.emplace(p.meta.uid, p.runtime_class_name);
+    if (const model::OwnerReference* ref = p.meta.controllerRef()) {
+      by_root.emplace(root(p.meta.namespace_name, ref->name), p.runtime_class_name);
+    }
+  }
+  std::vector<std::string> out(c.pods.size());
+  for (std::size_t i = 0; i < c.pods.size(); ++i) {
+    const DemoPod& p = c.pods[i];
+    if (auto it = by_uid.find(p.uid); it != by_uid.end()) {
+      out[i] = it->second;
+    } else if (!p.owner_name.empty()) {
+      if (auto r = by_root.find(root(p.namespace_name, p.owner_name)); r != by_root.end()) {
+        out[i] = r->second;
+      }
+    }
+  }
+  return out;
+}
+
 class MetricsWriter {
  public:
   MetricsWriter(const DemoCluster& c, std::FILE* f, std::size_t k0, std::size_t k1,
@@ -776,6 +819,18 @@ class MetricsWriter {
                         {"owner_name", p.owner_name.empty() ? std::string_view("<none>") : std::string_view(p.owner_name)},
                         {"owner_is_controller", p.owner_kind.empty() ? "<none>" : "true"}};
       constant(OpenMetricsWriter::seriesText("kube_pod_owner", labels), p.created, p.deleted, 1);
+    }
+    // kube-state-metrics v2 exports this only for pods with spec.runtimeClassName.
+    w_.family("kube_pod_runtimeclass_name_info", "gauge",
+              "The runtimeclass associated with the pod.");
+    const std::vector<std::string> runtime_classes = podRuntimeClasses(c_);
+    for (std::size_t i = 0; i < c_.pods.size(); ++i) {
+      if (runtime_classes[i].empty()) continue;
+      const DemoPod& p = c_.pods[i];
+      Label labels[] = {{"namespace", p.namespace_name}, {"pod", p.name}, {"uid", p.uid},
+                        {"runtimeclass_name", runtime_classes[i]}};
+      constant(OpenMetricsWriter::seriesText("kube_pod_runtimeclass_name_info", labels), p.created,
+               p.deleted, 1);
     }
     w_.family("kube_pod_labels", "gauge", "Kubernetes labels converted to Prometheus labels.");
     for (const DemoPod& p : c_.pods) {
