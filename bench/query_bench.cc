@@ -118,8 +118,8 @@ store::ContainerRows containerRowsFor(const source::DemoCluster& cluster,
     rows.cpu_cost[r] = cpu * price.cpu_per_core_hour;
     rows.ram_cost[r] = ram / kGiB * price.ram_per_gib_hour;
     rows.gpu_cost[r] = gpu * price.gpu_per_gpu_hour;
-    rows.cpu_sketch[r] = cpu_sketch.serialize();
-    rows.memory_sketch[r] = mem_sketch.serialize();
+    rows.cpu_sketch.set(r, cpu_sketch.serialize());
+    rows.memory_sketch.set(r, mem_sketch.serialize());
   }
   return rows;
 }
@@ -148,8 +148,8 @@ void appendRows(store::ContainerRows& into, store::ContainerRows&& from) {
     into.ram_cost[base + i] = from.ram_cost[i];
     into.gpu_cost[base + i] = from.gpu_cost[i];
     into.network_cost[base + i] = from.network_cost[i];
-    into.cpu_sketch[base + i] = std::move(from.cpu_sketch[i]);
-    into.memory_sketch[base + i] = std::move(from.memory_sketch[i]);
+    into.cpu_sketch.set(base + i, from.cpu_sketch[i]);
+    into.memory_sketch.set(base + i, from.memory_sketch[i]);
   }
 }
 

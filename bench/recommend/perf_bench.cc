@@ -2,7 +2,9 @@
 // container, 30-day store):
 //   bench/query_bench build --store /tmp/qb-full.db --nodes 4000 --days 30
 //   bench/recommend/recommend_perf_bench --store /tmp/qb-full.db [--strategy auto] [--days 30]
+//       [--read-pass 0]
 // Prints wall time (store open excluded and reported apart) and the process's peak RSS.
+// --read-pass 0 skips the reading-alone reference pass (e.g. to profile recommend() only).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   using namespace trimtab;
   std::string path, strategy = "auto";
   int days = 30;
+  bool read_pass = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--store") == 0)
       path = argv[i + 1];
@@ -42,9 +45,12 @@ int main(int argc, char** argv) {
       strategy = argv[i + 1];
     else if (std::strcmp(argv[i], "--days") == 0)
       days = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--read-pass") == 0)
+      read_pass = std::strcmp(argv[i + 1], "0") != 0;
   }
   if (path.empty()) {
-    std::fputs("recommend_perf_bench --store PATH [--strategy auto|vpa|krr|autopilot] [--days N]\n",
+    std::fputs("recommend_perf_bench --store PATH [--strategy auto|vpa|krr|autopilot] [--days N] "
+               "[--read-pass 0]\n",
                stderr);
     return 2;
   }
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
   // Reading alone (decompression and column decode, sketch columns included), for reference.
   const auto t2 = std::chrono::steady_clock::now();
   const double c2 = cpuSeconds();
-  if (auto plan = store::planWindow(**store, "", o.window_start, o.window_end)) {
+  if (auto plan = store::planWindow(**store, "", o.window_start, o.window_end); plan && read_pass) {
     for (const auto& b : *plan) {
       auto block = (*store)->readBlock(b, store::ColumnSelection::all());
       if (!block) return 1;
@@ -101,8 +107,13 @@ int main(int argc, char** argv) {
   const double read_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   const double read_cpu = cpuSeconds() - c2;
-  std::size_t sufficient = 0;
-  for (const auto& r : *recs) sufficient += r.sufficient ? 1 : 0;
+  std::size_t sufficient = 0, daemonsets = 0, replicas = 0, startups = 0;
+  for (const auto& r : *recs) {
+    sufficient += r.sufficient ? 1 : 0;
+    daemonsets += r.daemonset_replicas > 0 ? 1 : 0;
+    replicas += static_cast<std::size_t>(r.daemonset_replicas);
+    startups += r.startup_excluded ? 1 : 0;
+  }
   std::printf("| figure | value |\n|---|---|\n");
   std::printf("| containers in store | %zu |\n", (*store)->dimensions().containerCount());
   std::printf("| workloads / with recommendation | %zu / %zu |\n", recs->size(), sufficient);
@@ -111,6 +122,9 @@ int main(int argc, char** argv) {
       "|\n",
       days, blocks, static_cast<unsigned long long>(rows), static_cast<double>(bytes) / 1e6);
   std::printf("| strategy | %s |\n", strategy.c_str());
+  std::printf("| daemonsets (replica quantile) / their replicas / startup rows excluded | %zu / %zu / "
+              "%zu |\n",
+              daemonsets, replicas, startups);
   std::printf("| store open (dimensions) | %.2f s |\n", open_s);
   std::printf("| recommend() wall / CPU (all threads) | %.2f s / %.2f s |\n", rec_s, rec_cpu);
   std::printf(

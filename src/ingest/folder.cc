@@ -148,6 +148,7 @@ struct ContainerState {
 struct PodState {
   std::string namespace_name, pod, uid, node;
   std::string owner_kind, owner_name;
+  std::string runtime_class;  // from kube_pod_runtimeclass_name_info
   std::vector<std::pair<std::string, std::string>> metric_labels;  // from kube_pod_labels
   std::vector<std::uint32_t> containers;
   std::vector<std::string> pvc_claims;
@@ -391,6 +392,11 @@ void Folder::State::onInventory(const Sample& s) {
       p.owner_kind = label(s, "owner_kind");
       p.owner_name = label(s, "owner_name");
     }
+  } else if (m == "kube_pod_runtimeclass_name_info") {
+    // kube-state-metrics v2: one series per pod that has spec.runtimeClassName.
+    PodState& p = pods[podId(label(s, "namespace"), label(s, "pod"))];
+    if (p.uid.empty()) p.uid = label(s, "uid");
+    if (p.runtime_class.empty()) p.runtime_class = label(s, "runtimeclass_name");
   } else if (m == "kube_pod_labels") {
     PodState& p = pods[podId(label(s, "namespace"), label(s, "pod"))];
     if (p.metric_labels.empty()) {
@@ -805,8 +811,10 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
     PodState& p = pods[pi];
     const model::Pod* object = podObject(p);
     std::string controller_kind, controller;
+    std::string_view runtime_class = p.runtime_class;
     store::LabelPairs labels, annotations, services;
     if (object != nullptr) {
+      if (!object->runtime_class_name.empty()) runtime_class = object->runtime_class_name;
       const model::ControllerRef ref = inventory->controllerOf(*object);
       controller_kind = ref.kind;
       controller = ref.name;
@@ -843,6 +851,7 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
     d.namespace_labels = ns_labels;
     d.namespace_annotations = ns_annotations;
     d.services = dims.internLabels(std::move(services));
+    d.runtime_class = dims.intern(runtime_class);
     for (std::uint32_t cid : p.containers) {
       d.container = dims.intern(containers[cid].container);
       container_dim[cid] = dims.internContainer(d);
@@ -900,8 +909,8 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
       rows.ram_cost[r] = rows.ram_byte_hours[r] / kGiB * price.ram_per_gib_hour;
       rows.gpu_cost[r] = rows.gpu_hours[r] * price.gpu_per_gpu_hour;
       rows.network_cost[r] = 0;  // needs the network-costs egress classes; not in this input
-      rows.cpu_sketch[r] = acc.cpu_sketch.serialize();
-      rows.memory_sketch[r] = acc.mem_sketch.serialize();
+      rows.cpu_sketch.set(r, acc.cpu_sketch.serialize());
+      rows.memory_sketch.set(r, acc.mem_sketch.serialize());
     }
     c.hours.clear();
   }

@@ -65,32 +65,54 @@ void MlEnsemble::observe(double value) { observeBatch({{value, 1.0}}, 1.0); }
 
 void MlEnsemble::observeBatch(const std::vector<std::pair<double, double>>& samples,
                               double elapsed_samples) {
-  double weight = 0;
+  static thread_local std::vector<Sample> valid;
+  valid.clear();
   for (const auto& [v, w] : samples) {
-    if (!std::isnan(v) && v >= 0 && w > 0) weight += w;
+    if (std::isnan(v) || v < 0 || !(w > 0)) continue;
+    valid.push_back({v, w, v > Histogram::kMinValue ? Histogram::bucketOf(v) : 0});
   }
+  observeSamples(valid, elapsed_samples);
+}
+
+void MlEnsemble::observeHistogram(const Histogram& batch, double elapsed_samples) {
+  static thread_local std::vector<Sample> valid;
+  valid.clear();
+  batch.forEachBucketIndexed([&](std::int32_t index, double v, double w) {
+    valid.push_back({v, w, index});
+  });
+  observeSamples(valid, elapsed_samples);
+}
+
+void MlEnsemble::observeSamples(const std::vector<Sample>& samples, double elapsed_samples) {
+  double weight = 0;
+  for (const Sample& s : samples) weight += s.weight;
   if (!(weight > 0)) return;
   // 1. Score every model's previous limit against these samples (its cost is what it would
   //    have cost had it been in charge), decayed with the model's own rate.
   if (samples_ > 0) {
+    static thread_local std::vector<double> decay;
+    decay.clear();
+    for (const Decayed& dh : decayed_) decay.push_back(std::exp2(-elapsed_samples / dh.half_life));
     for (Model& m : models_) {
-      const double d = std::exp2(-elapsed_samples / decayed_[m.decayed].half_life);
       double c = 0;
-      for (const auto& [v, w] : samples) {
-        if (std::isnan(v) || v < 0 || !(w > 0)) continue;
-        if (v > m.limit)
-          c += w * options_.w_overrun;
+      for (const Sample& s : samples) {
+        if (s.value > m.limit)
+          c += s.weight * options_.w_overrun;
         else if (m.limit > 0)
-          c += w * options_.w_underrun * (m.limit - v) / m.limit;
+          c += s.weight * options_.w_underrun * (m.limit - s.value) / m.limit;
       }
-      m.cost = m.cost * d + c;
+      m.cost = m.cost * decay[m.decayed] + c;
     }
   }
   // 2. Add the samples to each decayed histogram.
   for (Decayed& dh : decayed_) {
     dh.hist.scale(std::exp2(-elapsed_samples / dh.half_life));
-    for (const auto& [v, w] : samples) {
-      if (!std::isnan(v) && v >= 0) dh.hist.add(v, w);
+    for (const Sample& s : samples) {
+      if (s.value > Histogram::kMinValue) {
+        dh.hist.addToBucket(s.bucket, s.value, s.weight);
+      } else {
+        dh.hist.add(s.value, s.weight);
+      }
     }
   }
   samples_ += weight;
@@ -107,9 +129,9 @@ void MlEnsemble::observeBatch(const std::vector<std::pair<double, double>>& samp
     const double total = h.totalWeight();
     if (buckets.empty() || !(total > 0)) continue;
     candidates.clear();
-    for (const auto& [v, w] : buckets) {
-      if (v > 0) candidates.push_back(Histogram::bucketUpperEdge(Histogram::bucketOf(v)));
-    }
+    h.forEachBucketIndexed([&](std::int32_t index, double v, double) {
+      if (v > 0) candidates.push_back(Histogram::bucketUpperEdge(index));
+    });
     if (candidates.empty()) candidates.push_back(h.max() > 0 ? h.max() : 1e-9);
     const double top = candidates.back();
     for (double c = top * 1.05; c < 2 * top; c *= 1.05) candidates.push_back(c);

@@ -69,6 +69,9 @@ class MlEnsemble {
   // A batch of weighted samples observed over `elapsed_samples` sample-times (e.g. one stored
   // hour of 5-minute memory peaks: the hour's sketch buckets, elapsed 12).
   void observeBatch(const std::vector<std::pair<double, double>>& samples, double elapsed_samples);
+  // The same over a histogram's buckets (each bucket's representative value, its weight), using
+  // its bucket indices directly.
+  void observeHistogram(const Histogram& batch, double elapsed_samples);
   // The chosen model's limit; 0 before the first sample.
   double recommend() const { return limit_; }
   std::size_t chosenModel() const { return chosen_; }
@@ -86,6 +89,13 @@ class MlEnsemble {
     double limit = 0;
     double cost = 0;
   };
+
+  struct Sample {
+    double value = 0, weight = 0;
+    std::int32_t bucket = 0;  // grid index when value > Histogram::kMinValue
+  };
+  // Valid samples only (value >= 0, weight > 0).
+  void observeSamples(const std::vector<Sample>& samples, double elapsed_samples);
 
   MlOptions options_;
   std::vector<Decayed> decayed_;

@@ -6,82 +6,9 @@
 
 namespace trimtab::recommend {
 
-namespace {
-
-const double kGamma = (1 + Histogram::kRelativeAccuracy) / (1 - Histogram::kRelativeAccuracy);
-const double kLogGamma = std::log(kGamma);
-// Bucket indices are clamped to this range (values from 1e-30 to 1e30) so corrupt or absurd
-// input cannot make the dense array huge.
-constexpr std::int32_t kMinIndex = -3500;
-constexpr std::int32_t kMaxIndex = 3500;
-
-inline bool getVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
-  // Fast path: stored sketches are mostly one-byte deltas and counts.
-  if (pos < in.size() && !(static_cast<unsigned char>(in[pos]) & 0x80)) {
-    v = static_cast<unsigned char>(in[pos++]);
-    return true;
-  }
-  v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= in.size()) return false;
-    const auto b = static_cast<unsigned char>(in[pos++]);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
-
-bool getFloat(std::string_view in, std::size_t& pos, double& v) {
-  if (in.size() - pos < 4) return false;
-  float f;
-  std::memcpy(&f, in.data() + pos, 4);
-  pos += 4;
-  v = f;
-  return std::isfinite(v) && v >= 0;
-}
-
-}  // namespace
-
 double decayFactor(double age_seconds, double half_life_seconds) {
   if (!(half_life_seconds > 0)) return 1.0;
   return std::exp2(-age_seconds / half_life_seconds);
-}
-
-namespace {
-
-// Representative values and upper edges of every bucket index, computed once: pow() per bucket
-// read was a visible share of folding a month of blocks.
-struct BucketTable {
-  std::vector<double> value, edge;
-  BucketTable() {
-    for (std::int32_t i = kMinIndex; i <= kMaxIndex; ++i) {
-      edge.push_back(std::pow(kGamma, i));
-      value.push_back(2 * edge.back() / (kGamma + 1));
-    }
-  }
-};
-
-const BucketTable& table() {
-  static const BucketTable t;
-  return t;
-}
-
-}  // namespace
-
-std::int32_t Histogram::bucketOf(double value) {
-  const double idx = std::ceil(std::log(value) / kLogGamma);
-  return static_cast<std::int32_t>(
-      std::clamp(idx, static_cast<double>(kMinIndex), static_cast<double>(kMaxIndex)));
-}
-
-double Histogram::bucketValue(std::int32_t index) {
-  return table()
-      .value[static_cast<std::size_t>(std::clamp(index, kMinIndex, kMaxIndex) - kMinIndex)];
-}
-
-double Histogram::bucketUpperEdge(std::int32_t index) {
-  return table()
-      .edge[static_cast<std::size_t>(std::clamp(index, kMinIndex, kMaxIndex) - kMinIndex)];
 }
 
 void Histogram::addToBucket(std::int32_t index, double weight) {
@@ -98,45 +25,6 @@ void Histogram::add(double value, double weight) {
     return;
   }
   addToBucket(bucketOf(value), weight);
-}
-
-// The layout written by store::UsageSketch::serialize(): varint bucket count, u8 flags (bit 0:
-// weights are float32, else varints), zero weight, float32 max, then per bucket a zigzag varint
-// index delta and its weight. Decoded here without building a UsageSketch per row (which would
-// cost allocations per container-block).
-Status DecodedSketch::decode(std::string_view in) {
-  buckets.clear();
-  zero_weight = 0;
-  max = 0;
-  if (in.empty()) return {};
-  auto corrupt = [] { return fail(ErrorCode::kCorrupt, "usage sketch: truncated or malformed"); };
-  std::size_t pos = 0;
-  std::uint64_t n = 0;
-  if (!getVarint(in, pos, n) || n > in.size() || pos >= in.size()) return corrupt();
-  const auto flags = static_cast<unsigned char>(in[pos++]);
-  if (flags > 1) return corrupt();
-  const bool integral = flags == 0;
-  auto weight = [&](double& w) {
-    if (!integral) return getFloat(in, pos, w);
-    std::uint64_t v;
-    if (!getVarint(in, pos, v)) return false;
-    w = static_cast<double>(v);
-    return true;
-  };
-  if (!weight(zero_weight) || !getFloat(in, pos, max)) return corrupt();
-  std::int64_t idx = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::uint64_t d;
-    double w;
-    if (!getVarint(in, pos, d) || !weight(w)) return corrupt();
-    idx += static_cast<std::int64_t>(d >> 1) ^ -static_cast<std::int64_t>(d & 1);
-    if ((i > 0 && idx <= buckets.back().first) || idx < kMinIndex || idx > kMaxIndex) {
-      return corrupt();
-    }
-    buckets.emplace_back(static_cast<std::int32_t>(idx), w);
-  }
-  if (pos != in.size()) return corrupt();
-  return {};
 }
 
 Status Histogram::addSerializedSketch(std::string_view in, double factor) {
@@ -165,7 +53,7 @@ void Histogram::cover(std::int32_t lo, std::int32_t hi) {
 void Histogram::add(const DecodedSketch& d, double factor) {
   if (!(factor > 0)) return;
   if (!d.buckets.empty()) {
-    cover(d.buckets.front().first, d.buckets.back().first);
+    cover(d.buckets.front().index, d.buckets.back().index);
     double added = 0;
     for (const auto& [idx, weight] : d.buckets) {
       weights_[static_cast<std::size_t>(idx - offset_)] += weight * factor;

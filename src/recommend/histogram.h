@@ -16,24 +16,18 @@
 #include <vector>
 
 #include "model/error.h"
+#include "store/sketch.h"
 
 namespace trimtab::recommend {
 
-// A store sketch decoded once (bucket index, weight), to be added to several histograms.
-// Reused across rows to avoid allocations.
-struct DecodedSketch {
-  std::vector<std::pair<std::int32_t, double>> buckets;  // increasing index
-  double zero_weight = 0;
-  double max = 0;
-  // Decodes a UsageSketch::serialize() string (empty = empty sketch). Errors (kCorrupt) on
-  // malformed bytes.
-  Status decode(std::string_view bytes);
-};
+// A store sketch decoded once (bucket index, weight), to be added to several histograms; the
+// decoder and the bucket grid are store/sketch.h's.
+using DecodedSketch = store::DecodedSketch;
 
 class Histogram {
  public:
-  static constexpr double kRelativeAccuracy = 0.01;
-  static constexpr double kMinValue = 1e-9;
+  static constexpr double kRelativeAccuracy = store::SketchGrid::kRelativeAccuracy;
+  static constexpr double kMinValue = store::SketchGrid::kMinValue;
 
   // Adds value with weight (ignored when weight <= 0 or value is NaN).
   void add(double value, double weight = 1.0);
@@ -68,11 +62,31 @@ class Histogram {
     }
   }
 
-  // The grid: bucket index of a value > kMinValue, and a bucket's representative value (within
-  // 1% of every value in it) and upper edge.
-  static std::int32_t bucketOf(double value);
-  static double bucketValue(std::int32_t index);
-  static double bucketUpperEdge(std::int32_t index);
+  // The same with the bucket's grid index (any index for the zero bucket): f(index, value,
+  // weight).
+  template <typename F>
+  void forEachBucketIndexed(F&& f) const {
+    if (zero_weight_ > 0) f(std::int32_t{0}, 0.0, zero_weight_);
+    for (std::size_t i = 0; i < weights_.size(); ++i) {
+      const std::int32_t index = offset_ + static_cast<std::int32_t>(i);
+      if (weights_[i] > 0) f(index, bucketValue(index), weights_[i]);
+    }
+  }
+  // Adds weight to bucket `index`, for a value known to lie in it (value > kMinValue; it
+  // updates max()). Skips the logarithm of add(value, weight).
+  void addToBucket(std::int32_t index, double value, double weight) {
+    if (!(weight > 0)) return;
+    if (value > max_) max_ = value;
+    addToBucket(index, weight);
+  }
+
+  // The grid (store::SketchGrid): bucket index of a value > kMinValue, and a bucket's
+  // representative value (within 1% of every value in it) and upper edge.
+  static std::int32_t bucketOf(double value) { return store::SketchGrid::bucketOf(value); }
+  static double bucketValue(std::int32_t index) { return store::SketchGrid::bucketValue(index); }
+  static double bucketUpperEdge(std::int32_t index) {
+    return store::SketchGrid::bucketUpperEdge(index);
+  }
 
  private:
   void addToBucket(std::int32_t index, double weight);

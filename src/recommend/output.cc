@@ -50,6 +50,12 @@ std::vector<Field> fieldsOf(const Recommendation& r) {
   d("memoryUpperBoundBytes", r.memory_upper_bytes);
   d("cpuUsageP95Cores", r.cpu_usage_p95_cores);
   d("memoryPeakMaxBytes", r.memory_peak_max_bytes);
+  d("startupCpuPeakCores", r.startup_cpu_peak_cores);
+  d("startupMemoryPeakBytes", r.startup_memory_peak_bytes);
+  f.push_back({"startupExcluded", r.startup_excluded ? "true" : "false"});
+  d("daemonsetReplicas", r.daemonset_replicas);
+  d("replicaCpuP90Cores", r.replica_cpu_p90_cores);
+  d("replicaMemoryP90Bytes", r.replica_memory_p90_bytes);
   d("memoryOverrunRisk", r.memory_overrun_risk);
   d("cpuThrottleRisk", r.cpu_throttle_risk);
   d("cpuPricePerCoreHour", r.cpu_price_per_core_hour);

@@ -29,6 +29,14 @@ constexpr double kKrrMinPoints = 100;
 constexpr double kKrrMinHours = 3;
 constexpr double kSamplesPer5Min = 300;  // seconds per memory-peak sample
 
+// The container columns recommend() reads (sketches included); the rest of a block is skipped.
+using Col = store::ContainerColumn;
+const store::ColumnSelection kColumns = store::ColumnSelection::containers(
+    {Col::kStart, Col::kEnd, Col::kRunningSeconds, Col::kCpuCoreHours, Col::kCpuRequestCoreHours,
+     Col::kCpuUsageCoreHours, Col::kRamByteHours, Col::kRamRequestByteHours,
+     Col::kRamUsageByteHours, Col::kRamUsageMaxBytes, Col::kCpuCost, Col::kRamCost},
+    true);
+
 struct Acc {
   WorkloadKey key;
   int containers_in_pod = 1;
@@ -39,6 +47,16 @@ struct Acc {
   Histogram block_memory;  // this block's memory sketches, fed to the ML at block end
   UnixSeconds block_start = 0, block_end = 0;
   double block_peak = 0;
+  bool block_steady = false;  // a steady-state (non-startup) row in this block
+  bool any_steady = false;    // ... in any block
+  bool daemonset = false;
+  // Startup rows (see recommend.h): peaks, and their data in case nothing else is seen.
+  double startup_cpu_peak = 0, startup_memory_peak = 0;
+  Histogram startup_cpu, startup_memory;
+  std::vector<std::pair<UnixSeconds, double>> startup_peaks;
+  double block_startup_peak = 0;
+  bool block_startup = false;
+  std::vector<std::uint32_t> replicas;  // daemonsets: indexes into the replica table
   std::size_t last_block = SIZE_MAX;
   double observed_hours = 0, running_hours = 0;
   double cpu_request_core_hours = 0, ram_request_byte_hours = 0;
@@ -47,6 +65,24 @@ struct Acc {
   UnixSeconds first = 0, last = 0;
   std::vector<std::uint32_t> containers;  // krr: per-container CPU histograms
 };
+
+// One DaemonSet replica: the workload's containers on one node.
+struct Replica {
+  Histogram cpu;                                         // decayed as the workload's
+  double memory_max = 0;                                 // max 5-minute memory peak
+  std::vector<std::pair<UnixSeconds, double>> daily;     // (UTC day, memory peak)
+  UnixSeconds first = 0, last = 0;
+  double running_hours = 0;
+};
+
+// Nearest-rank quantile (the smallest value with at least q of the values at or below it).
+double nearestRank(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const double rank = std::ceil(q * static_cast<double>(values.size()));
+  const std::size_t i = rank < 1 ? 0 : static_cast<std::size_t>(rank) - 1;
+  return values[std::min(i, values.size() - 1)];
+}
 
 struct Plan {
   double cpu_half_life = 0, memory_half_life = 0;
@@ -93,15 +129,60 @@ cost::AllocationProperties propsOf(const store::Dimensions& dims, const store::C
 void flushBlock(Acc& a) {
   if (a.last_block == SIZE_MAX) return;
   a.observed_hours += static_cast<double>(a.block_end - a.block_start) / 3600.0;
-  a.memory_peaks.emplace_back(a.block_start, a.block_peak);
+  if (a.block_steady) a.memory_peaks.emplace_back(a.block_start, a.block_peak);
+  if (a.block_startup) a.startup_peaks.emplace_back(a.block_start, a.block_startup_peak);
+  a.block_steady = a.block_startup = false;
+  a.block_startup_peak = 0;
   if (a.ml && !a.block_memory.empty()) {
-    static thread_local std::vector<std::pair<double, double>> batch;
-    batch.clear();
-    a.block_memory.forEachBucket([&](double v, double w) { batch.emplace_back(v, w); });
-    a.ml->observeBatch(batch, static_cast<double>(a.block_end - a.block_start) / kSamplesPer5Min);
+    a.ml->observeHistogram(a.block_memory,
+                           static_cast<double>(a.block_end - a.block_start) / kSamplesPer5Min);
   }
   a.block_memory.clear();
   a.block_peak = 0;
+}
+
+// DaemonSets: every replica's own recommendation, then the workload's values are raised to the
+// P90 across replicas (see recommend.h).
+void applyReplicaQuantile(Recommendation& r, const Acc& a, const std::vector<Replica>& replicas,
+                          const RecommendOptions& options, double window_end) {
+  std::vector<double> cpus, mems;
+  for (std::uint32_t idx : a.replicas) {
+    const Replica& rep = replicas[idx];
+    if (rep.cpu.empty() && rep.memory_max <= 0) continue;
+    if (options.strategy == Strategy::kVpa) {
+      vpa::VpaHistogram cpu = vpa::VpaHistogram::cpu();
+      rep.cpu.forEachBucket([&](double v, double w) { cpu.addSample(v, w); });
+      vpa::VpaHistogram mem = vpa::VpaHistogram::memory();
+      for (const auto& [day, peak] : rep.daily) {
+        const double mid = std::min(static_cast<double>(day + 43200), window_end);
+        mem.addSample(peak, decayFactor(window_end - mid, vpa::kHalfLifeSeconds));
+      }
+      const double conf = vpa::confidenceDays(static_cast<double>(rep.last - rep.first) / 86400.0,
+                                              rep.running_hours * 60.0);
+      cpus.push_back(vpa::estimateCpuCores(cpu, conf, a.containers_in_pod).target);
+      mems.push_back(vpa::estimateMemoryBytes(mem, conf, a.containers_in_pod).target);
+    } else {
+      const auto cls = a.batch ? autopilot::CpuClass::kBatch : autopilot::CpuClass::kServing;
+      cpus.push_back(autopilot::withMargin(autopilot::cpuStatistic(rep.cpu, cls), 1.0));
+      // One replica is one task: Autopilot's class for small jobs (S_max, the max peak).
+      mems.push_back(autopilot::withMargin(rep.memory_max, kGiB));
+    }
+  }
+  if (cpus.empty()) return;
+  r.daemonset_replicas = static_cast<int>(cpus.size());
+  r.replica_cpu_p90_cores = nearestRank(cpus, kDaemonSetReplicaQuantile);
+  r.replica_memory_p90_bytes = nearestRank(mems, kDaemonSetReplicaQuantile);
+  ResourceValues& rec = r.recommended;
+  const bool raised = r.replica_cpu_p90_cores > rec.cpu_request_cores ||
+                      r.replica_memory_p90_bytes > rec.memory_request_bytes;
+  rec.cpu_request_cores = std::max(rec.cpu_request_cores, r.replica_cpu_p90_cores);
+  rec.memory_request_bytes = std::max(rec.memory_request_bytes, r.replica_memory_p90_bytes);
+  rec.memory_limit_bytes = std::max(rec.memory_limit_bytes, rec.memory_request_bytes);
+  r.reason += fmt::format("; daemonset: P90 across {} replicas of their own recommendations "
+                          "(CPU {}, memory {}){}",
+                          cpus.size(), cpuQuantity(r.replica_cpu_p90_cores),
+                          memoryQuantity(r.replica_memory_p90_bytes),
+                          raised ? ", above the pooled value" : "");
 }
 
 double riskAbove(const Histogram& h, double limit) {
@@ -184,8 +265,11 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
 
   // Workloads: container dim id -> workload index (-1: filtered out).
   std::vector<std::int32_t> workload_of(dims.containerCount(), -1);
+  std::vector<std::int32_t> replica_of(dims.containerCount(), -1);  // daemonsets only
+  std::vector<Replica> replicas;
   std::vector<Acc> accs;
   {
+    std::unordered_map<std::uint64_t, std::uint32_t> replica_index;
     std::map<WorkloadKey, std::int32_t> index;
     std::unordered_map<std::uint64_t, int> per_pod;  // (pod uid id, cluster) -> containers
     for (std::uint32_t id = 0; id < dims.containerCount(); ++id) {
@@ -217,6 +301,7 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
         accs.emplace_back();
         Acc& a = accs.back();
         a.batch = key.controller_kind == "job" || key.controller_kind == "cronjob";
+        a.daemonset = key.controller_kind == "daemonset" && options.strategy != Strategy::kKrr;
         a.key = std::move(key);
         if (plan.ml) a.ml = std::make_unique<autopilot::MlEnsemble>(autopilot::MlOptions{});
       }
@@ -225,6 +310,17 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
           a.containers_in_pod, per_pod[(static_cast<std::uint64_t>(d.cluster) << 32) | d.pod_uid]);
       if (plan.per_container_cpu) a.containers.push_back(id);
       workload_of[id] = it->second;
+      if (a.daemonset) {
+        // One replica per (workload, node).
+        auto [rit, fresh] = replica_index.emplace(
+            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(it->second)) << 32) | d.node,
+            static_cast<std::uint32_t>(replicas.size()));
+        if (fresh) {
+          replicas.emplace_back();
+          a.replicas.push_back(rit->second);
+        }
+        replica_of[id] = static_cast<std::int32_t>(rit->second);
+      }
     }
   }
   std::vector<Histogram> container_cpu;  // krr only, by container dim id
@@ -237,6 +333,7 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
       [](const store::BlockInfo& x, const store::BlockInfo& y) { return x.start < y.start; });
   const double end = static_cast<double>(options.window_end);
   std::vector<std::int32_t> touched;
+  std::vector<bool> seen(dims.containerCount(), false);  // container had a row already
   // Blocks are read ahead on other threads (readBlock is thread-safe; decompressing the sketch
   // columns costs about as much as folding them), and folded here in time order (the ML
   // ensemble is sequential per workload).
@@ -247,11 +344,13 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
     while (next_read < blocks->size() && ahead.size() <= kReadAhead) {
       const store::BlockInfo* info = &(*blocks)[next_read++];
       ahead.push_back(std::async(std::launch::async, [&store, info] {
-        return store.readBlock(*info, store::ColumnSelection::all());
+        return store.readBlock(*info, kColumns);
       }));
     }
   };
   DecodedSketch cpu_d, mem_d;
+  UnixSeconds factor_start = -1, factor_end = -1;
+  double cpu_factor = 1, memory_factor = 1;
   for (std::size_t bi = 0; bi < blocks->size(); ++bi) {
     launch();
     auto block = ahead.front().get();
@@ -277,7 +376,14 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
       a.block_end = std::max(a.block_end, c.end[i]);
       a.first = a.first == 0 ? c.start[i] : std::min(a.first, c.start[i]);
       a.last = std::max(a.last, c.end[i]);
-      const double age = end - 0.5 * static_cast<double>(c.start[i] + c.end[i]);
+      // Rows of one block mostly share their span: the decay factors are computed per span.
+      if (c.start[i] != factor_start || c.end[i] != factor_end) {
+        factor_start = c.start[i];
+        factor_end = c.end[i];
+        const double age = end - 0.5 * static_cast<double>(c.start[i] + c.end[i]);
+        cpu_factor = decayFactor(age, plan.cpu_half_life);
+        memory_factor = decayFactor(age, plan.memory_half_life);
+      }
       auto cpu_ok = cpu_d.decode(c.cpu_sketch[i]);
       auto mem_ok = mem_d.decode(c.memory_sketch[i]);
       if (!cpu_ok || !mem_ok) {
@@ -286,11 +392,38 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
                                                      (*blocks)[bi].cluster, (*blocks)[bi].start, i,
                                                      (!cpu_ok ? cpu_ok : mem_ok).error().message));
       }
-      a.cpu.add(cpu_d, decayFactor(age, plan.cpu_half_life));
-      a.memory.add(mem_d, decayFactor(age, plan.memory_half_life));
-      if (a.ml) a.block_memory.add(mem_d, 1.0);
-      if (plan.per_container_cpu) container_cpu[cid].add(cpu_d, 1.0);
-      a.block_peak = std::max(a.block_peak, c.ram_usage_max_bytes[i]);
+      // Startup: the container's first row, begun after the window start, spanning at most
+      // the startup window.
+      const bool startup = !seen[cid] && c.start[i] > options.window_start &&
+                           static_cast<double>(c.end[i] - c.start[i]) <= kStartupWindowSeconds;
+      seen[cid] = true;
+      const double row_peak = c.ram_usage_max_bytes[i];
+      if (startup) {
+        a.startup_cpu_peak = std::max(a.startup_cpu_peak, cpu_d.max);
+        a.startup_memory_peak = std::max({a.startup_memory_peak, row_peak, mem_d.max});
+        a.startup_cpu.add(cpu_d, cpu_factor);
+        a.startup_memory.add(mem_d, memory_factor);
+        a.block_startup = true;
+        a.block_startup_peak = std::max(a.block_startup_peak, row_peak);
+      } else {
+        a.cpu.add(cpu_d, cpu_factor);
+        a.memory.add(mem_d, memory_factor);
+        if (a.ml) a.block_memory.add(mem_d, 1.0);
+        if (plan.per_container_cpu) container_cpu[cid].add(cpu_d, 1.0);
+        a.block_steady = a.any_steady = true;
+        a.block_peak = std::max(a.block_peak, row_peak);
+        if (replica_of[cid] >= 0) {
+          Replica& rep = replicas[static_cast<std::size_t>(replica_of[cid])];
+          rep.cpu.add(cpu_d, cpu_factor);
+          rep.memory_max = std::max(rep.memory_max, mem_d.max);
+          const UnixSeconds day = c.start[i] - c.start[i] % 86400;
+          if (rep.daily.empty() || rep.daily.back().first != day) rep.daily.emplace_back(day, 0.0);
+          rep.daily.back().second = std::max(rep.daily.back().second, row_peak);
+          rep.first = rep.first == 0 ? c.start[i] : std::min(rep.first, c.start[i]);
+          rep.last = std::max(rep.last, c.end[i]);
+          rep.running_hours += c.running_seconds[i] / 3600.0;
+        }
+      }
       a.running_hours += c.running_seconds[i] / 3600.0;
       a.cpu_request_core_hours += c.cpu_request_core_hours[i];
       a.ram_request_byte_hours += c.ram_request_byte_hours[i];
@@ -321,6 +454,17 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
     }
     r.cpu_price_per_core_hour = a.cpu_core_hours > 0 ? a.cpu_cost / a.cpu_core_hours : 0;
     r.ram_price_per_gib_hour = a.ram_byte_hours > 0 ? a.ram_cost / (a.ram_byte_hours / kGiB) : 0;
+    r.startup_cpu_peak_cores = a.startup_cpu_peak;
+    r.startup_memory_peak_bytes = a.startup_memory_peak;
+    if (!a.any_steady) {
+      // Nothing but startup rows (e.g. pods that never lived past their first hour): they are
+      // the only evidence, so they count as the steady state.
+      a.cpu.merge(a.startup_cpu);
+      a.memory.merge(a.startup_memory);
+      a.memory_peaks = std::move(a.startup_peaks);
+    } else {
+      r.startup_excluded = !a.startup_peaks.empty();
+    }
     ResourceValues& rec = r.recommended;
     switch (options.strategy) {
       case Strategy::kVpa: {
@@ -402,6 +546,18 @@ Result<std::vector<Recommendation>> recommend(const store::Store& store,
         }
         rec.memory_limit_bytes = rec.memory_request_bytes;
         break;
+      }
+    }
+    if (r.sufficient && a.daemonset) applyReplicaQuantile(r, a, replicas, options, end);
+    if (r.sufficient && r.startup_excluded) {
+      // The limit covers the startup peak (the request stays the steady-state value).
+      if (r.startup_memory_peak_bytes > rec.memory_limit_bytes) {
+        rec.memory_limit_bytes = r.startup_memory_peak_bytes;
+        r.reason += fmt::format("; memory limit raised to the startup peak ({} in the first hour)",
+                                memoryQuantity(r.startup_memory_peak_bytes));
+      }
+      if (rec.cpu_limit_cores > 0 && r.startup_cpu_peak_cores > rec.cpu_limit_cores) {
+        rec.cpu_limit_cores = r.startup_cpu_peak_cores;
       }
     }
     finish(r, a);

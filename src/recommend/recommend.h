@@ -12,8 +12,22 @@
 //   autopilot  moving window (CPU half-life 12 h, memory 48 h; per-class statistic, margin) for
 //              CPU, and the ML ensemble over the hourly memory-peak batches for memory.
 //   auto       the ensemble; the moving window for workloads younger than ml_min_history_hours.
-// Memory limit = recommended memory request (so the risk figure is the OOM risk); the CPU limit
-// is left as it is (reported 0).
+// Memory limit = recommended memory request (so the risk figure is the OOM risk), raised to the
+// startup peak when that is higher; the CPU limit is left as it is (reported 0).
+//
+// DaemonSets (per-replica heterogeneity, e.g. agents on nodes of different sizes): for `vpa`,
+// `autopilot` and `auto`, each replica (the workload's containers on one node) also gets its own
+// recommendation from its own histograms (vpa: its own VPA target; autopilot/auto: its own
+// moving-window statistic, S_max for memory as for a single task), and the workload's value is
+// max(pooled value, P90 across replicas of the replicas' values; nearest rank, so the max below
+// 10 replicas). A heavy replica is covered even when its samples are a small share of the pool.
+//
+// Startup: a container's first row in the window is its startup when the container began after
+// the window start and the row covers at most its first kStartupWindowSeconds (the first hour
+// block of a pod: the resolution the store keeps; when the first hour was folded into a day block
+// with the rest of the day it cannot be separated and stays in the steady state). Startup rows
+// are left out of the steady-state histograms (unless a workload has nothing else) and reported
+// as startup peaks; the memory limit (and a CPU limit when one is set) covers the startup peak.
 // Workloads with less history than required get no values and the reason
 // "insufficient data, N hours of M".
 //
@@ -34,6 +48,11 @@ namespace trimtab::recommend {
 enum class Strategy : std::uint8_t { kAuto, kVpa, kKrr, kAutopilot };
 Result<Strategy> parseStrategy(std::string_view name);  // "auto", "vpa", "krr", "autopilot"
 std::string_view strategyName(Strategy s);
+
+// Startup window: a container's first row counts as startup when it spans at most this.
+inline constexpr double kStartupWindowSeconds = 3600;
+// DaemonSets: the quantile across replicas of the replicas' own recommendations.
+inline constexpr double kDaemonSetReplicaQuantile = 0.90;
 
 struct RecommendOptions {
   UnixSeconds window_start = 0, window_end = 0;  // hour-aligned; history is read from here
@@ -69,6 +88,14 @@ struct Recommendation {
   double cpu_lower_cores = 0, cpu_upper_cores = 0, memory_lower_bytes = 0, memory_upper_bytes = 0;
   // Evidence from the same (decayed) histograms as the risk; the max is undecayed.
   double cpu_usage_p95_cores = 0, memory_peak_max_bytes = 0;
+  // Startup peaks (max over the containers' startup rows; 0 when none was seen) and whether the
+  // startup rows were left out of the steady state (false when the workload had nothing else).
+  double startup_cpu_peak_cores = 0, startup_memory_peak_bytes = 0;
+  bool startup_excluded = false;
+  // DaemonSets: replicas (nodes) that had their own recommendation, and the P90 across them of
+  // their own values (0 for other kinds).
+  int daemonset_replicas = 0;
+  double replica_cpu_p90_cores = 0, replica_memory_p90_bytes = 0;
   // P(a 5-minute memory peak > recommended memory limit), from the decayed histogram (krr: not
   // decayed), so recent usage weighs more.
   double memory_overrun_risk = 0;

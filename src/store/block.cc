@@ -14,31 +14,168 @@
 
 namespace trimtab::store {
 
+SketchColumn::SketchColumn(const SketchColumn& other)
+    : offsets_(other.offsets_), sizes_(other.sizes_) {
+  if (other.used_ > 0) {
+    data_ = std::make_unique_for_overwrite<char[]>(other.used_);
+    std::memcpy(data_.get(), other.data_.get(), other.used_);
+  }
+  used_ = capacity_ = other.used_;
+}
+
+SketchColumn& SketchColumn::operator=(const SketchColumn& other) {
+  if (this != &other) *this = SketchColumn(other);
+  return *this;
+}
+
+void SketchColumn::append(std::string_view value) {
+  if (value.empty()) return;
+  if (capacity_ - used_ < value.size()) {
+    const std::size_t want = std::max(used_ + value.size(), capacity_ * 2 + 64);
+    auto grown = std::make_unique_for_overwrite<char[]>(want);
+    if (used_ > 0) std::memcpy(grown.get(), data_.get(), used_);
+    data_ = std::move(grown);
+    capacity_ = want;
+  }
+  std::memcpy(data_.get() + used_, value.data(), value.size());
+  used_ += value.size();
+}
+
+void SketchColumn::push_back(std::string_view value) {
+  offsets_.push_back(used_);
+  sizes_.push_back(static_cast<std::uint32_t>(value.size()));
+  append(value);
+}
+
+void SketchColumn::set(std::size_t i, std::string_view value) {
+  if (value.size() <= sizes_[i] && !value.empty()) {
+    // Fits in the old value's place (no other row shares it: set() and push_back() always
+    // give a row bytes of its own).
+    std::memcpy(data_.get() + offsets_[i], value.data(), value.size());
+  } else {
+    offsets_[i] = used_;
+    append(value);
+  }
+  sizes_[i] = static_cast<std::uint32_t>(value.size());
+}
+
+void SketchColumn::resize(std::size_t n) {
+  offsets_.resize(n, used_);
+  sizes_.resize(n, 0);
+}
+
+void SketchColumn::reserve(std::size_t rows, std::size_t bytes) {
+  offsets_.reserve(rows);
+  sizes_.reserve(rows);
+  if (bytes > capacity_) {
+    auto grown = std::make_unique_for_overwrite<char[]>(bytes);
+    if (used_ > 0) std::memcpy(grown.get(), data_.get(), used_);
+    data_ = std::move(grown);
+    capacity_ = bytes;
+  }
+}
+
+void SketchColumn::clear() {
+  data_.reset();
+  used_ = capacity_ = 0;
+  offsets_.clear();
+  sizes_.clear();
+}
+
+std::size_t SketchColumn::valueBytes() const {
+  std::size_t total = 0;
+  for (std::uint32_t n : sizes_) total += n;
+  return total;
+}
+
+void SketchColumn::permute(const std::vector<std::uint32_t>& perm) {
+  SketchColumn out;
+  std::size_t bytes = 0;
+  for (std::uint32_t i : perm) bytes += sizes_[i];
+  out.reserve(perm.size(), bytes);
+  for (std::uint32_t i : perm) out.push_back((*this)[i]);
+  *this = std::move(out);
+}
+
+void SketchColumn::compact() {
+  if (valueBytes() == used_) return;
+  std::vector<std::uint32_t> identity(size());
+  std::iota(identity.begin(), identity.end(), 0u);
+  permute(identity);
+}
+
+char* SketchColumn::rawBuffer(std::size_t raw_size) {
+  clear();
+  data_ = std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(raw_size, 1));
+  used_ = raw_size;
+  capacity_ = std::max<std::size_t>(raw_size, 1);
+  return data_.get();
+}
+
+bool SketchColumn::indexRaw(std::size_t rows) {
+  if (used_ / 4 < rows) {
+    clear();
+    return false;
+  }
+  offsets_.resize(rows);
+  sizes_.resize(rows);
+  std::uint64_t pos = rows * 4;
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::uint32_t len;
+    std::memcpy(&len, data_.get() + i * 4, 4);
+    offsets_[i] = pos;
+    sizes_[i] = len;
+    pos += len;
+  }
+  if (pos != used_) {
+    clear();
+    return false;
+  }
+  return true;  // the length prefix stays in front of the values, unreferenced
+}
+
+std::string SketchColumn::toRaw() const {
+  std::string raw;
+  raw.reserve(size() * 4 + valueBytes());
+  for (std::uint32_t len : sizes_) raw.append(reinterpret_cast<const char*>(&len), 4);
+  for (std::size_t i = 0; i < size(); ++i) raw.append((*this)[i]);
+  return raw;
+}
+
+bool SketchColumn::operator==(const SketchColumn& other) const {
+  if (size() != other.size()) return false;
+  for (std::size_t i = 0; i < size(); ++i) {
+    if ((*this)[i] != other[i]) return false;
+  }
+  return true;
+}
+
 // Column ids are part of the on-disk format: never renumber, only append.
 template <typename F>
 void ContainerRows::forEachColumn(F&& f) {
-  f(1, container_id, MergeOp::kKey);
-  f(2, start, MergeOp::kMin);
-  f(3, end, MergeOp::kMax);
-  f(4, running_seconds, MergeOp::kSum);
-  f(5, cpu_core_hours, MergeOp::kSum);
-  f(6, cpu_request_core_hours, MergeOp::kSum);
-  f(7, cpu_usage_core_hours, MergeOp::kSum);
-  f(8, cpu_usage_max_cores, MergeOp::kMax);
-  f(9, ram_byte_hours, MergeOp::kSum);
-  f(10, ram_request_byte_hours, MergeOp::kSum);
-  f(11, ram_usage_byte_hours, MergeOp::kSum);
-  f(12, ram_usage_max_bytes, MergeOp::kMax);
-  f(13, gpu_hours, MergeOp::kSum);
-  f(14, gpu_usage_hours, MergeOp::kSum);
-  f(15, network_transfer_bytes, MergeOp::kSum);
-  f(16, network_receive_bytes, MergeOp::kSum);
-  f(17, cpu_cost, MergeOp::kSum);
-  f(18, ram_cost, MergeOp::kSum);
-  f(19, gpu_cost, MergeOp::kSum);
-  f(20, network_cost, MergeOp::kSum);
-  f(21, cpu_sketch, MergeOp::kSketch);
-  f(22, memory_sketch, MergeOp::kSketch);
+  constexpr auto id = [](ContainerColumn c) { return static_cast<int>(c); };
+  f(id(ContainerColumn::kContainerId), container_id, MergeOp::kKey);
+  f(id(ContainerColumn::kStart), start, MergeOp::kMin);
+  f(id(ContainerColumn::kEnd), end, MergeOp::kMax);
+  f(id(ContainerColumn::kRunningSeconds), running_seconds, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuCoreHours), cpu_core_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuRequestCoreHours), cpu_request_core_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuUsageCoreHours), cpu_usage_core_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuUsageMaxCores), cpu_usage_max_cores, MergeOp::kMax);
+  f(id(ContainerColumn::kRamByteHours), ram_byte_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kRamRequestByteHours), ram_request_byte_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kRamUsageByteHours), ram_usage_byte_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kRamUsageMaxBytes), ram_usage_max_bytes, MergeOp::kMax);
+  f(id(ContainerColumn::kGpuHours), gpu_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kGpuUsageHours), gpu_usage_hours, MergeOp::kSum);
+  f(id(ContainerColumn::kNetworkTransferBytes), network_transfer_bytes, MergeOp::kSum);
+  f(id(ContainerColumn::kNetworkReceiveBytes), network_receive_bytes, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuCost), cpu_cost, MergeOp::kSum);
+  f(id(ContainerColumn::kRamCost), ram_cost, MergeOp::kSum);
+  f(id(ContainerColumn::kGpuCost), gpu_cost, MergeOp::kSum);
+  f(id(ContainerColumn::kNetworkCost), network_cost, MergeOp::kSum);
+  f(id(ContainerColumn::kCpuSketch), cpu_sketch, MergeOp::kSketch);
+  f(id(ContainerColumn::kMemorySketch), memory_sketch, MergeOp::kSketch);
 }
 
 template <typename F>
@@ -99,10 +236,15 @@ void resizeAll(Rows& rows, std::size_t n) {
 template <typename Rows>
 void permute(Rows& rows, const std::vector<std::uint32_t>& perm) {
   rows.forEachColumn([&](int, auto& col, MergeOp) {
-    std::remove_reference_t<decltype(col)> out;
-    out.reserve(col.size());
-    for (std::uint32_t i : perm) out.push_back(std::move(col[i]));
-    col = std::move(out);
+    using Col = std::remove_reference_t<decltype(col)>;
+    if constexpr (std::is_same_v<Col, SketchColumn>) {
+      col.permute(perm);
+    } else {
+      Col out;
+      out.reserve(col.size());
+      for (std::uint32_t i : perm) out.push_back(std::move(col[i]));
+      col = std::move(out);
+    }
   });
 }
 
@@ -160,38 +302,19 @@ constexpr ColumnType columnTypeOf() {
   return ColumnType::kBytes;
 }
 
-template <typename T>
-std::string rawColumn(const std::vector<T>& col) {
-  if constexpr (std::is_same_v<T, std::string>) {
-    std::string raw;
-    std::size_t total = 0;
-    for (const auto& s : col) total += s.size();
-    raw.reserve(col.size() * 4 + total);
-    for (const auto& s : col) {
-      const auto len = static_cast<std::uint32_t>(s.size());
-      raw.append(reinterpret_cast<const char*>(&len), 4);
-    }
-    for (const auto& s : col) raw.append(s);
-    return raw;
+template <typename Col>
+constexpr bool kIsSketchColumn = std::is_same_v<std::remove_cvref_t<Col>, SketchColumn>;
+
+template <typename Col>
+std::string rawColumn(const Col& col) {
+  if constexpr (kIsSketchColumn<Col>) {
+    // Bytes columns: rows little-endian u32 lengths, then the concatenated values.
+    return col.toRaw();
   } else {
+    using T = typename Col::value_type;
     if (col.empty()) return std::string();
     return std::string(reinterpret_cast<const char*>(col.data()), col.size() * sizeof(T));
   }
-}
-
-// Bytes columns: rows little-endian u32 lengths, then the concatenated values.
-bool parseBytesColumn(std::string_view raw, std::size_t rows, std::vector<std::string>& col) {
-  if (raw.size() < rows * 4) return false;
-  col.resize(rows);
-  std::size_t pos = rows * 4;
-  for (std::size_t i = 0; i < rows; ++i) {
-    std::uint32_t len;
-    std::memcpy(&len, raw.data() + i * 4, 4);
-    if (raw.size() - pos < len) return false;
-    col[i].assign(raw.data() + pos, len);
-    pos += len;
-  }
-  return pos == raw.size();
 }
 
 }  // namespace
@@ -223,7 +346,7 @@ std::string encodeBlock(const Block& input, int level) {
       using T = typename std::remove_reference_t<decltype(col)>::value_type;
       const std::string raw = rawColumn(col);
       const std::size_t before = frames.size();
-      compressFrame(raw, std::is_same_v<T, std::string> ? 1 : sizeof(T), level, frames);
+      compressFrame(raw, kIsSketchColumn<decltype(col)> ? 1 : sizeof(T), level, frames);
       entries.push_back({static_cast<std::uint8_t>(section), static_cast<std::uint16_t>(id),
                          static_cast<std::uint8_t>(columnTypeOf<T>()), n, raw.size(),
                          frames.size() - before,
@@ -302,6 +425,11 @@ Result<Block> decodeBlock(std::string_view bytes, const ColumnSelection& selecti
     rows.forEachColumn([&](int id, auto& col, MergeOp op) {
       if (error) return;
       if (op == MergeOp::kSketch && !selection.sketches) return;
+      if (section != Section::kContainers && !selection.other_sections) return;
+      if (section == Section::kContainers && op != MergeOp::kSketch && id != 1 &&
+          (id >= 64 || !((selection.container_columns >> id) & 1))) {
+        return;
+      }
       using T = typename std::remove_reference_t<decltype(col)>::value_type;
       auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) {
         return e.section == static_cast<std::uint8_t>(section) && e.column == id;
@@ -325,13 +453,22 @@ Result<Block> decodeBlock(std::string_view bytes, const ColumnSelection& selecti
                                                        "checksum", int(section), id)};
         return;
       }
-      if constexpr (std::is_same_v<T, std::string>) {
-        auto raw = decompressFrame(frame, it->raw_size, 1);
-        if (!raw) {
-          error = raw.error().withContext(fmt::format("block section {} column {}", int(section), id));
+      if constexpr (kIsSketchColumn<decltype(col)>) {
+        // One buffer for the whole column, decompressed into directly (no allocation per row),
+        // once the frame's own header agrees with the directory on its size.
+        if (frameContentSize(frame) != std::optional<std::uint64_t>(it->raw_size)) {
+          error = Error{ErrorCode::kCorrupt,
+                        fmt::format("block: section {} column {} declares {} bytes but its frame "
+                                    "does not", int(section), id, it->raw_size)};
           return;
         }
-        if (!parseBytesColumn(*raw, it->rows, col)) {
+        if (auto s = decompressFrameInto(frame, it->raw_size, 1, col.rawBuffer(it->raw_size));
+            !s) {
+          col.clear();
+          error = s.error().withContext(fmt::format("block section {} column {}", int(section), id));
+          return;
+        }
+        if (!col.indexRaw(it->rows)) {
           error = Error{ErrorCode::kCorrupt,
                         fmt::format("block: section {} column {} is malformed", int(section), id)};
         }
@@ -397,8 +534,10 @@ void foldSection(const std::vector<const Rows*>& parts, Rows& out) {
         if (out_index++ != col_index) return;
         using TIn = typename std::remove_reference_t<decltype(in_col)>::value_type;
         using TOut = typename std::remove_reference_t<decltype(out_col)>::value_type;
-        if constexpr (std::is_same_v<TIn, TOut>) {
-          if (in_col.empty()) return;  // column not decoded (sketches)
+        if constexpr (kIsSketchColumn<decltype(in_col)>) {
+          return;  // merged below, once per output row
+        } else if constexpr (std::is_same_v<TIn, TOut>) {
+          if (in_col.empty()) return;
           for (std::size_t i = 0; i < n; ++i) {
             auto& dst = out_col[targets[i]];
             const auto& v = in_col[i];
@@ -406,32 +545,71 @@ void foldSection(const std::vector<const Rows*>& parts, Rows& out) {
               dst = v;
               continue;
             }
-            if constexpr (std::is_same_v<TIn, std::string>) {
-              if (op == MergeOp::kSketch) {
-                auto a = UsageSketch::deserialize(dst);
-                auto b = UsageSketch::deserialize(v);
-                if (a && b) {
-                  a->merge(*b);
-                  dst = a->serialize();
-                }
-              } else {
-                dst = v;
-              }
-            } else {
-              switch (op) {
-                case MergeOp::kKey: break;
-                case MergeOp::kSum: dst += v; break;
-                case MergeOp::kMin: dst = std::min(dst, v); break;
-                case MergeOp::kMax: dst = std::max(dst, v); break;
-                case MergeOp::kLast: dst = v; break;
-                case MergeOp::kSketch: break;
-              }
+            switch (op) {
+              case MergeOp::kKey: break;
+              case MergeOp::kSum: dst += v; break;
+              case MergeOp::kMin: dst = std::min(dst, v); break;
+              case MergeOp::kMax: dst = std::max(dst, v); break;
+              case MergeOp::kLast: dst = v; break;
+              case MergeOp::kSketch: break;
             }
           }
         }
       });
       ++col_index;
     });
+  }
+  if constexpr (std::is_same_v<Rows, ContainerRows>) {
+    // Sketches: each output row's sources (part, row) grouped by target, then one merge and one
+    // serialization per output row, appended in row order (no per-merge garbage).
+    std::vector<std::uint32_t> start(first_rows.size() + 1, 0);
+    for (std::uint32_t t : target_of) ++start[t + 1];
+    for (std::size_t t = 0; t < first_rows.size(); ++t) start[t + 1] += start[t];
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> sources(target_of.size());
+    {
+      std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+      std::size_t k = 0;
+      for (std::uint32_t p = 0; p < parts.size(); ++p) {
+        for (std::uint32_t i = 0; i < parts[p]->size(); ++i) {
+          sources[fill[target_of[k++]]++] = {p, i};
+        }
+      }
+    }
+    for (SketchColumn ContainerRows::*member :
+         {&ContainerRows::cpu_sketch, &ContainerRows::memory_sketch}) {
+      SketchColumn merged;
+      merged.reserve(first_rows.size());
+      for (std::size_t t = 0; t < first_rows.size(); ++t) {
+        if (start[t + 1] - start[t] == 1) {  // one source: its bytes as they are
+          const auto [p, i] = sources[start[t]];
+          const SketchColumn& col = parts[p]->*member;
+          merged.push_back(col.size() == parts[p]->size() ? col[i] : std::string_view());
+          continue;
+        }
+        std::string_view only;
+        std::optional<UsageSketch> acc;
+        int count = 0;
+        for (std::uint32_t k = start[t]; k < start[t + 1]; ++k) {
+          const auto [p, i] = sources[k];
+          const SketchColumn& col = parts[p]->*member;
+          if (col.size() != parts[p]->size()) continue;  // column not decoded
+          if (count++ == 0) only = col[i];
+          auto sketch = UsageSketch::deserialize(col[i]);
+          if (!sketch) continue;  // corrupt value: the others still merge
+          if (acc) {
+            acc->merge(*sketch);
+          } else {
+            acc = std::move(*sketch);
+          }
+        }
+        if (count <= 1 || !acc) {
+          merged.push_back(only);
+        } else {
+          merged.push_back(acc->serialize());
+        }
+      }
+      out.*member = std::move(merged);
+    }
   }
 }
 

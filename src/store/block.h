@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,63 @@ namespace trimtab::store {
 // Container id used in allocation rows for cost that has no consuming container
 // (unmounted volumes, load balancers without a backend).
 inline constexpr std::uint32_t kNoContainer = 0xffffffffu;
+
+// A column of byte strings (the serialized usage sketches) held in one contiguous buffer: row i
+// is the range [offset(i), offset(i) + size(i)) of the buffer. Reading a decoded column costs
+// one buffer (decompressed into directly, never zero-filled) and two small arrays, not an
+// allocation per row.
+// set() appends the new value to the buffer unless it fits in the row's old place (the old bytes
+// stay until compact() or a reorder), so building rows in any order is cheap; permute() and
+// compact() rewrite the buffer in row order. Thread-compatible.
+class SketchColumn {
+ public:
+  using value_type = std::string_view;
+
+  SketchColumn() = default;
+  SketchColumn(const SketchColumn& other);
+  SketchColumn& operator=(const SketchColumn& other);
+  SketchColumn(SketchColumn&&) noexcept = default;
+  SketchColumn& operator=(SketchColumn&&) noexcept = default;
+
+  std::size_t size() const { return sizes_.size(); }
+  bool empty() const { return sizes_.empty(); }
+  std::string_view operator[](std::size_t i) const {
+    return std::string_view(data_.get() + offsets_[i], sizes_[i]);
+  }
+  void push_back(std::string_view value);
+  // Replaces row i's value.
+  void set(std::size_t i, std::string_view value);
+  // New rows are empty strings.
+  void resize(std::size_t n);
+  void reserve(std::size_t rows, std::size_t bytes = 0);
+  void clear();
+  // New row i = old row perm[i]; perm.size() rows. The buffer is rewritten in the new order.
+  void permute(const std::vector<std::uint32_t>& perm);
+  // Drops bytes no row references (left by set()).
+  void compact();
+  // Bytes of all values in row order.
+  std::size_t valueBytes() const;
+
+  // The stored layout (rows little-endian u32 lengths, then the concatenated values), read in
+  // two steps without copies: rawBuffer(n) replaces the column by an uninitialised buffer of n
+  // bytes to fill with the layout, then indexRaw(rows) indexes it (false, and an empty column,
+  // when the lengths do not add up to the buffer).
+  char* rawBuffer(std::size_t raw_size);
+  bool indexRaw(std::size_t rows);
+  // The same layout, for encoding.
+  std::string toRaw() const;
+
+  // Row-wise equality of the values (not of the buffer layout).
+  bool operator==(const SketchColumn& other) const;
+
+ private:
+  void append(std::string_view value);  // to the buffer, growing it geometrically
+
+  std::unique_ptr<char[]> data_;
+  std::size_t used_ = 0, capacity_ = 0;
+  std::vector<std::uint64_t> offsets_;
+  std::vector<std::uint32_t> sizes_;
+};
 
 // One row per container per block.
 struct ContainerRows {
@@ -46,8 +105,8 @@ struct ContainerRows {
   std::vector<double> ram_cost;
   std::vector<double> gpu_cost;
   std::vector<double> network_cost;
-  std::vector<std::string> cpu_sketch;     // UsageSketch::serialize() of per-sample cores
-  std::vector<std::string> memory_sketch;  // of 5-minute peak working-set bytes
+  SketchColumn cpu_sketch;     // UsageSketch::serialize() of per-sample cores
+  SketchColumn memory_sketch;  // of 5-minute peak working-set bytes
 
   std::size_t size() const { return container_id.size(); }
   void resize(std::size_t n);
@@ -131,17 +190,41 @@ struct Block {
   void canonicalize();
 };
 
+// Container column ids: part of the on-disk format (never renumber, only append).
+enum class ContainerColumn : int {
+  kContainerId = 1, kStart = 2, kEnd = 3, kRunningSeconds = 4, kCpuCoreHours = 5,
+  kCpuRequestCoreHours = 6, kCpuUsageCoreHours = 7, kCpuUsageMaxCores = 8, kRamByteHours = 9,
+  kRamRequestByteHours = 10, kRamUsageByteHours = 11, kRamUsageMaxBytes = 12, kGpuHours = 13,
+  kGpuUsageHours = 14, kNetworkTransferBytes = 15, kNetworkReceiveBytes = 16, kCpuCost = 17,
+  kRamCost = 18, kGpuCost = 19, kNetworkCost = 20, kCpuSketch = 21, kMemorySketch = 22
+};
+
 // Which columns a reader needs. Sketch columns are large and only rightsizing reads them.
 struct ColumnSelection {
   bool sketches = false;
+  // false: the node, volume, load balancer and share sections are left empty (no rows).
+  bool other_sections = true;
+  // Bit (1 << id) per ContainerColumn to decode; the container_id column is always decoded
+  // (it carries the row count), sketches only with `sketches`. Default: every column.
+  std::uint64_t container_columns = ~std::uint64_t{0};
+
   static ColumnSelection all() { return {true}; }
+  // Only the given container columns (plus container_id), no other section.
+  static ColumnSelection containers(std::initializer_list<ContainerColumn> columns,
+                                    bool with_sketches) {
+    ColumnSelection s{with_sketches, false, 0};
+    for (ContainerColumn c : columns) s.container_columns |= std::uint64_t{1} << static_cast<int>(c);
+    return s;
+  }
 };
 
 // Encodes a block (compression level: zstd level, 3 is a good default).
 std::string encodeBlock(const Block& block, int level = 3);
 
 // Decodes a block; columns not selected are left empty (sections keep their row count in
-// their id column). Errors name the block.
+// their id column; sections not selected have no rows). A sketch column is decompressed
+// straight into its one buffer once its frame's declared size matches the directory. Errors
+// name the block.
 Result<Block> decodeBlock(std::string_view bytes, const ColumnSelection& selection);
 
 // Folds hour blocks of one cluster into one block covering [start, end): rows with equal ids are

@@ -151,6 +151,12 @@ Status decompressFrameInto(std::string_view frame, std::size_t raw_size,
   return {};
 }
 
+std::optional<std::uint64_t> frameContentSize(std::string_view frame) {
+  const unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (n == ZSTD_CONTENTSIZE_UNKNOWN || n == ZSTD_CONTENTSIZE_ERROR) return std::nullopt;
+  return static_cast<std::uint64_t>(n);
+}
+
 Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size,
                                     std::size_t element_size) {
   std::string out(raw_size, '\0');

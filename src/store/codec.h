@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ Result<std::string> decompressFrame(std::string_view frame, std::size_t raw_size
 // The frame's own content checksum (zstd XXH64) is verified.
 Status decompressFrameInto(std::string_view frame, std::size_t raw_size,
                            std::size_t element_size, char* dest);
+
+// The decompressed size a frame declares in its header (compressFrame always writes it), or
+// nullopt when the frame is malformed or does not declare it. Lets a reader refuse an absurd
+// size before allocating for it.
+std::optional<std::uint64_t> frameContentSize(std::string_view frame);
 
 // Little-endian encoders for the block container format.
 class ByteWriter {

@@ -8,7 +8,7 @@ namespace trimtab::store {
 
 namespace {
 
-const double kGamma = (1 + UsageSketch::kRelativeAccuracy) / (1 - UsageSketch::kRelativeAccuracy);
+const double kGamma = (1 + SketchGrid::kRelativeAccuracy) / (1 - SketchGrid::kRelativeAccuracy);
 const double kLogGamma = std::log(kGamma);
 
 void putVarint(std::string& out, std::uint64_t v) {
@@ -19,7 +19,12 @@ void putVarint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-bool getVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
+inline bool getVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
+  // Fast path: stored sketches are mostly one-byte deltas and counts.
+  if (pos < in.size() && !(static_cast<unsigned char>(in[pos]) & 0x80)) {
+    v = static_cast<unsigned char>(in[pos++]);
+    return true;
+  }
   v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (pos >= in.size()) return false;
@@ -30,11 +35,30 @@ bool getVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
   return false;
 }
 
+inline bool getFloat(std::string_view in, std::size_t& pos, double& v) {
+  if (in.size() - pos < 4) return false;
+  float f;
+  std::memcpy(&f, in.data() + pos, 4);
+  pos += 4;
+  v = f;
+  return std::isfinite(v) && v >= 0;
+}
+
+// True when none of the n bytes has its high bit set (each is a whole one-byte varint).
+inline bool allSingleBytes(const unsigned char* p, std::size_t n) {
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; ++i) acc |= p[i];
+  return !(acc & 0x8080808080808080ULL);
+}
+
 std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
 void putFloat(std::string& out, float f) {
@@ -43,15 +67,119 @@ void putFloat(std::string& out, float f) {
   out.append(b, 4);
 }
 
-}  // namespace
+// Representative values and upper edges of every bucket index, computed once: pow() per bucket
+// read was a visible share of folding a month of blocks.
+struct BucketTable {
+  std::vector<double> value, edge;
+  BucketTable() {
+    for (std::int32_t i = SketchGrid::kMinIndex; i <= SketchGrid::kMaxIndex; ++i) {
+      edge.push_back(std::pow(kGamma, i));
+      value.push_back(2 * edge.back() / (kGamma + 1));
+    }
+  }
+};
 
-std::int32_t UsageSketch::bucketOf(double value) {
-  return static_cast<std::int32_t>(std::ceil(std::log(value) / kLogGamma));
+const BucketTable& table() {
+  static const BucketTable t;
+  return t;
 }
 
-double UsageSketch::bucketValue(std::int32_t index) {
-  // The midpoint (in relative terms) of (gamma^(i-1), gamma^i]: within a of every value in it.
-  return 2 * std::pow(kGamma, index) / (kGamma + 1);
+std::size_t slot(std::int32_t index) {
+  return static_cast<std::size_t>(std::clamp(index, SketchGrid::kMinIndex, SketchGrid::kMaxIndex) -
+                                  SketchGrid::kMinIndex);
+}
+
+}  // namespace
+
+std::int32_t SketchGrid::bucketOf(double value) {
+  const double idx = std::ceil(std::log(value) / kLogGamma);
+  return static_cast<std::int32_t>(
+      std::clamp(idx, static_cast<double>(kMinIndex), static_cast<double>(kMaxIndex)));
+}
+
+double SketchGrid::bucketValue(std::int32_t index) { return table().value[slot(index)]; }
+
+double SketchGrid::bucketUpperEdge(std::int32_t index) { return table().edge[slot(index)]; }
+
+// The layout written by UsageSketch::serialize(): varint bucket count, u8 flags (bit 0: weights
+// are float32, else varints), zero weight, float32 max, then per bucket a zigzag varint index
+// delta and its weight. Hot (every stored sketch of a window is decoded once per
+// recommendation run): stored sketches hold small integer counts, so a delta and its weight are
+// usually one byte each, taken two at a time.
+Status DecodedSketch::decode(std::string_view in) {
+  buckets.clear();
+  zero_weight = 0;
+  max = 0;
+  if (in.empty()) return {};
+  auto corrupt = [this] {
+    buckets.clear();
+    return fail(ErrorCode::kCorrupt, "usage sketch: truncated or malformed");
+  };
+  std::size_t pos = 0;
+  std::uint64_t n = 0;
+  if (!getVarint(in, pos, n) || n > in.size() || pos >= in.size()) return corrupt();
+  const auto flags = static_cast<unsigned char>(in[pos++]);
+  if (flags > 1) return corrupt();
+  const bool integral = flags == 0;
+  if (integral) {
+    std::uint64_t z;
+    if (!getVarint(in, pos, z)) return corrupt();
+    zero_weight = static_cast<double>(z);
+  } else if (!getFloat(in, pos, zero_weight)) {
+    return corrupt();
+  }
+  if (!getFloat(in, pos, max)) return corrupt();
+  buckets.resize(n);
+  auto* out = buckets.data();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t size = in.size();
+  std::int64_t idx = 0;
+  if (integral && n > 0 && size - pos == 2 * n && allSingleBytes(bytes + pos, 2 * n)) {
+    // Common case: every delta and count is one byte. Branch-free; the checks are folded and
+    // tested once (deltas after the first positive, so the indexes only need range checks at
+    // both ends).
+    const unsigned char* b = bytes + pos;
+    const std::uint64_t first = b[0];
+    idx = static_cast<std::int64_t>(first >> 1) ^ -static_cast<std::int64_t>(first & 1);
+    const std::int64_t lowest = idx;
+    out[0] = {static_cast<std::int32_t>(idx), static_cast<double>(b[1])};
+    unsigned bad = 0;
+    for (std::uint64_t i = 1; i < n; ++i) {
+      const unsigned d = b[2 * i];
+      bad |= (d & 1u) | static_cast<unsigned>(d == 0);
+      idx += d >> 1;
+      out[i] = {static_cast<std::int32_t>(idx), static_cast<double>(b[2 * i + 1])};
+    }
+    if (bad || lowest < SketchGrid::kMinIndex || idx > SketchGrid::kMaxIndex) return corrupt();
+    return {};
+  }
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t d;
+    double w;
+    if (integral && size - pos >= 2 && !((bytes[pos] | bytes[pos + 1]) & 0x80)) {
+      d = bytes[pos];
+      w = bytes[pos + 1];
+      pos += 2;
+    } else {
+      if (!getVarint(in, pos, d)) return corrupt();
+      if (integral) {
+        std::uint64_t v;
+        if (!getVarint(in, pos, v)) return corrupt();
+        w = static_cast<double>(v);
+      } else if (!getFloat(in, pos, w)) {
+        return corrupt();
+      }
+    }
+    // After the first bucket the delta must be positive (zigzag: even and non-zero).
+    if (i > 0 && (d == 0 || (d & 1))) return corrupt();
+    // No valid delta spans more than the index range (keeps the sum from overflowing).
+    if (d > 4 * static_cast<std::uint64_t>(SketchGrid::kMaxIndex) + 2) return corrupt();
+    idx += static_cast<std::int64_t>(d >> 1) ^ -static_cast<std::int64_t>(d & 1);
+    if (idx < SketchGrid::kMinIndex || idx > SketchGrid::kMaxIndex) return corrupt();
+    out[i] = {static_cast<std::int32_t>(idx), w};
+  }
+  if (pos != size) return corrupt();
+  return {};
 }
 
 void UsageSketch::add(double value, double weight) {
@@ -62,7 +190,7 @@ void UsageSketch::add(double value, double weight) {
     return;
   }
   positive_weight_ += weight;
-  const std::int32_t idx = bucketOf(value);
+  const std::int32_t idx = SketchGrid::bucketOf(value);
   auto it = std::lower_bound(buckets_.begin(), buckets_.end(), idx,
                              [](const auto& b, std::int32_t i) { return b.first < i; });
   if (it != buckets_.end() && it->first == idx) {
@@ -111,9 +239,9 @@ double UsageSketch::quantile(double q) const {
   double seen = zero_weight_;
   for (const auto& [idx, w] : buckets_) {
     seen += w;
-    if (seen > rank) return std::min(bucketValue(idx), max_);
+    if (seen > rank) return std::min(SketchGrid::bucketValue(idx), max_);
   }
-  return buckets_.empty() ? 0 : std::min(bucketValue(buckets_.back().first), max_);
+  return buckets_.empty() ? 0 : std::min(SketchGrid::bucketValue(buckets_.back().first), max_);
 }
 
 // Layout: varint bucket count, u8 flags (bit 0: weights are float32, else varints), zero weight,
@@ -149,46 +277,14 @@ std::string UsageSketch::serialize() const {
 }
 
 Result<UsageSketch> UsageSketch::deserialize(std::string_view in) {
+  DecodedSketch d;
+  if (auto st = d.decode(in); !st) return fail(st.error());
   UsageSketch s;
-  if (in.empty()) return s;
-  std::size_t pos = 0;
-  std::uint64_t n = 0;
-  auto corrupt = [] { return fail(ErrorCode::kCorrupt, "usage sketch: truncated or malformed"); };
-  if (!getVarint(in, pos, n) || n > in.size() || pos >= in.size()) return corrupt();
-  const auto flags = static_cast<unsigned char>(in[pos++]);
-  if (flags > 1) return corrupt();
-  const bool integral = flags == 0;
-  auto weight = [&](double& w) {
-    if (integral) {
-      std::uint64_t v;
-      if (!getVarint(in, pos, v)) return false;
-      w = static_cast<double>(v);
-      return true;
-    }
-    if (in.size() - pos < 4) return false;
-    float f;
-    std::memcpy(&f, in.data() + pos, 4);
-    pos += 4;
-    w = f;
-    return true;
-  };
-  if (!weight(s.zero_weight_) || in.size() - pos < 4) return corrupt();
-  float f;
-  std::memcpy(&f, in.data() + pos, 4);
-  s.max_ = f;
-  pos += 4;
-  std::int64_t prev = 0;
-  s.buckets_.reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::uint64_t d;
-    double w;
-    if (!getVarint(in, pos, d) || !weight(w)) return corrupt();
-    prev += unzigzag(d);
-    if (!s.buckets_.empty() && prev <= s.buckets_.back().first) return corrupt();
-    s.buckets_.emplace_back(static_cast<std::int32_t>(prev), w);
-    s.positive_weight_ += w;
-  }
-  if (pos != in.size()) return corrupt();
+  s.zero_weight_ = d.zero_weight;
+  s.max_ = d.max;
+  for (const SketchBucket& b : d.buckets) s.positive_weight_ += b.weight;
+  s.buckets_.reserve(d.buckets.size());
+  for (const SketchBucket& b : d.buckets) s.buckets_.emplace_back(b.index, b.weight);
   return s;
 }
 

@@ -3,6 +3,9 @@
 // quantile is returned within relative error a (default 1%). Values <= kMinValue (idle
 // containers report 0 CPU) are counted in a separate zero bucket.
 // Weights are doubles so a sketch can be decayed (exponential half-life) and merged.
+//
+// The bucket grid (SketchGrid) and the serialized form (DecodedSketch) are the one definition
+// shared with recommend::Histogram, which merges stored sketches into dense decayed histograms.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,48 @@
 
 namespace trimtab::store {
 
+// The log-spaced bucket grid: bucket i holds (gamma^(i-1), gamma^i], gamma = (1+a)/(1-a).
+// Indices are clamped to [kMinIndex, kMaxIndex] (values from ~1e-30 to ~1e30), so absurd or
+// corrupt input cannot address a huge range. Stateless; thread-safe.
+struct SketchGrid {
+  static constexpr double kRelativeAccuracy = 0.01;
+  static constexpr double kMinValue = 1e-9;  // values <= this count in the zero bucket
+  static constexpr std::int32_t kMinIndex = -3500;
+  static constexpr std::int32_t kMaxIndex = 3500;
+
+  // Bucket index of a value > kMinValue (clamped to the index range).
+  static std::int32_t bucketOf(double value);
+  // A bucket's representative value (the relative midpoint: within a of every value in it) and
+  // its upper edge gamma^index. Table lookups; indices outside the range are clamped.
+  static double bucketValue(std::int32_t index);
+  static double bucketUpperEdge(std::int32_t index);
+};
+
+// A serialized sketch decoded into its buckets, without building a UsageSketch; reusable across
+// rows (decode() keeps the vector's storage), so reading a column allocates nothing per row.
+struct SketchBucket {
+  std::int32_t index;
+  double weight;
+  // Left uninitialised on purpose: decode() sizes its vector, then writes every element (value-
+  // initialising them first was a tenth of decoding a month of blocks).
+  SketchBucket() {}  // NOLINT(modernize-use-equals-default)
+  SketchBucket(std::int32_t i, double w) : index(i), weight(w) {}
+};
+
+struct DecodedSketch {
+  std::vector<SketchBucket> buckets;  // strictly increasing index
+  double zero_weight = 0;
+  double max = 0;
+  // Decodes a UsageSketch::serialize() string (empty = empty sketch). kCorrupt on malformed
+  // bytes (truncated, trailing bytes, non-increasing or out-of-range indices, negative or
+  // non-finite float weights).
+  Status decode(std::string_view bytes);
+};
+
 class UsageSketch {
  public:
-  static constexpr double kRelativeAccuracy = 0.01;
-  static constexpr double kMinValue = 1e-9;
+  static constexpr double kRelativeAccuracy = SketchGrid::kRelativeAccuracy;
+  static constexpr double kMinValue = SketchGrid::kMinValue;
 
   void add(double value, double weight = 1.0);
   void merge(const UsageSketch& other);
@@ -39,9 +80,6 @@ class UsageSketch {
   bool operator==(const UsageSketch&) const = default;
 
  private:
-  static std::int32_t bucketOf(double value);
-  static double bucketValue(std::int32_t index);
-
   std::vector<std::pair<std::int32_t, double>> buckets_;  // sorted by index
   double zero_weight_ = 0;
   double positive_weight_ = 0;

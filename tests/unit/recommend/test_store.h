@@ -26,8 +26,18 @@ struct FakeContainer {
   double (*memory)(int hour, int sample) = nullptr;
 };
 
+// Where and when a container runs, beside FakeContainer (by index; missing entries = defaults).
+struct FakePlacement {
+  std::string node = "node-1";
+  int start_offset_seconds = 0;  // into its first hour: the first row starts this much later
+};
+
 inline std::unique_ptr<store::Store> makeStore(const std::string& path,
-                                               const std::vector<FakeContainer>& containers) {
+                                               const std::vector<FakeContainer>& containers,
+                                               const std::vector<FakePlacement>& placements = {}) {
+  auto placement = [&](std::size_t i) {
+    return i < placements.size() ? placements[i] : FakePlacement{};
+  };
   std::filesystem::remove(path);
   auto opened = store::openSqliteStore(path, store::OpenMode::kReadWrite);
   if (!opened) return nullptr;
@@ -38,7 +48,7 @@ inline std::unique_ptr<store::Store> makeStore(const std::string& path,
     store::ContainerDim d;
     d.cluster = dims.intern("test");
     d.namespace_name = dims.intern(c.namespace_name);
-    d.node = dims.intern("node-1");
+    d.node = dims.intern(placement(ids.size()).node);
     d.pod = dims.intern(c.pod);
     d.pod_uid = dims.intern("uid-" + c.pod);
     d.container = dims.intern(c.container);
@@ -76,9 +86,10 @@ inline std::unique_ptr<store::Store> makeStore(const std::string& path,
       }
       auto& rows = b.containers;
       rows.container_id[r] = ids[live[r]];
-      rows.start[r] = b.start;
+      const int offset = age_hour == 0 ? placement(live[r]).start_offset_seconds : 0;
+      rows.start[r] = b.start + offset;
       rows.end[r] = b.end;
-      rows.running_seconds[r] = 3600;
+      rows.running_seconds[r] = 3600 - offset;
       rows.cpu_request_core_hours[r] = c.cpu_request_cores;
       rows.cpu_usage_core_hours[r] = cpu_sum;
       rows.cpu_core_hours[r] = std::max(c.cpu_request_cores, cpu_sum);
@@ -89,8 +100,8 @@ inline std::unique_ptr<store::Store> makeStore(const std::string& path,
       rows.ram_usage_max_bytes[r] = mem_max;
       rows.cpu_cost[r] = rows.cpu_core_hours[r] * kCpuPricePerCoreHour;
       rows.ram_cost[r] = rows.ram_byte_hours[r] / kGiB * kRamPricePerGiBHour;
-      rows.cpu_sketch[r] = cpu.serialize();
-      rows.memory_sketch[r] = mem.serialize();
+      rows.cpu_sketch.set(r, cpu.serialize());
+      rows.memory_sketch.set(r, mem.serialize());
     }
     b.canonicalize();
     blocks.push_back(std::move(b));

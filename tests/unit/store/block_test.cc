@@ -23,7 +23,7 @@ Block sampleBlock(UnixSeconds start, double scale) {
     b.containers.cpu_cost[i] = 0.03 * scale * (i + 1);
     UsageSketch s;
     s.add(scale * (i + 1));
-    b.containers.cpu_sketch[i] = s.serialize();
+    b.containers.cpu_sketch.set(i, s.serialize());
   }
   b.nodes.resize(1);
   b.nodes.node_id[0] = 0;
