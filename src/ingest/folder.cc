@@ -571,6 +571,8 @@ void Folder::State::flushPeak(ContainerState& c) {
 }
 
 void Folder::State::addMemory(ContainerState& c, std::int64_t t, double bytes) {
+  // A repeated sample (a remote-write batch sent again after a lost acknowledgement) adds nothing.
+  if (t == c.mem_prev_t) return;
   const std::int64_t from = t - coverFor(c.mem_prev_t, t);
   c.mem_prev_t = t;
   const double request = c.ram_request.at(t);
@@ -664,6 +666,7 @@ void Folder::State::onUsage(const Sample& s) {
     std::string key = std::string(m) + "/" + std::to_string(id) + "/" + std::string(label(s, "UUID")) +
                       std::string(label(s, "gpu"));
     CounterState& cs = counters[key];
+    if (t == cs.prev_t) return;  // a repeated sample
     const std::int64_t from = t - coverFor(cs.prev_t, t);
     cs.prev_t = t;
     const double utilisation = std::clamp(prof ? s.value : s.value / 100.0, 0.0, 1.0);
