@@ -18,6 +18,33 @@
 namespace trimtab::http {
 namespace {
 
+struct UrlParts {
+  std::string scheme, host, port, host_port, rest;  // rest: path and query, from the first '/'
+};
+
+// scheme://host[:port]/rest; IPv6 literals in brackets are kept whole. nullopt when unparsable.
+std::optional<UrlParts> splitUrl(std::string_view url) {
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  UrlParts p;
+  p.scheme = std::string(url.substr(0, sep));
+  std::string_view after = url.substr(sep + 3);
+  const auto slash = after.find('/');
+  p.host_port = std::string(after.substr(0, slash));
+  p.rest = slash == std::string_view::npos ? "" : std::string(after.substr(slash));
+  const auto bracket = p.host_port.rfind(']');
+  const auto colon = p.host_port.rfind(':');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    p.host = p.host_port.substr(0, colon);
+    p.port = p.host_port.substr(colon + 1);
+  } else {
+    p.host = p.host_port;
+    p.port = p.scheme == "https" ? "443" : "80";
+  }
+  if (p.host.empty()) return std::nullopt;
+  return p;
+}
+
 constexpr std::size_t kExcerptBytes = 512;
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -365,7 +392,22 @@ HttpResult<Response> Client::stream(const Request& request, const BodySink& sink
     t.curl = curl;
     t.cancel = request.cancel;
 
-    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    // tls-server-name: ask for https://<server_name>:<port>/... but connect to the URL's own
+    // host, so SNI and certificate verification use server_name.
+    std::string url = request.url;
+    curl_slist* connect_to = nullptr;
+    std::string host_header;
+    if (!options_.tls.server_name.empty()) {
+      if (auto parts = splitUrl(request.url)) {
+        url = parts->scheme + "://" + options_.tls.server_name + ":" + parts->port + parts->rest;
+        connect_to = curl_slist_append(
+            nullptr, (options_.tls.server_name + ":" + parts->port + ":" + parts->host + ":" + parts->port).c_str());
+        host_header = "Host: " + parts->host_port;
+      }
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    if (connect_to != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+    if (!options_.proxy.empty()) curl_easy_setopt(curl, CURLOPT_PROXY, options_.proxy.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -436,8 +478,10 @@ HttpResult<Response> Client::stream(const Request& request, const BodySink& sink
       headers = curl_slist_append(headers, fmt::format("{}: {}", k, v).c_str());
     }
     auto token = impl_->bearer(options_.auth);
+    if (!host_header.empty()) headers = curl_slist_append(headers, host_header.c_str());
     if (!token) {
       curl_slist_free_all(headers);
+      curl_slist_free_all(connect_to);
       err.transport = token.error().message;
       return tl::unexpected(err);
     }
@@ -454,6 +498,7 @@ HttpResult<Response> Client::stream(const Request& request, const BodySink& sink
 
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to);
     long status = t.status();
 
     bool retryable = false;

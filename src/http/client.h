@@ -49,6 +49,10 @@ struct TlsConfig {
   std::string client_key_file;
   std::string client_key_pem;  // inline PEM (wins over client_key_file)
   bool insecure_skip_verify = false;
+  // Name to verify the server certificate against and send as SNI instead of the URL's host
+  // (kubeconfig tls-server-name). The connection still goes to the URL's host and port, and the
+  // Host header keeps the URL's host.
+  std::string server_name;
 };
 
 struct Auth {
@@ -78,6 +82,9 @@ struct ClientOptions {
   std::chrono::milliseconds total_timeout{0};
   bool http2 = true;
   std::string user_agent = "trimtab/0.1";
+  // http://, https://, socks5:// proxy (kubeconfig proxy-url); empty = libcurl's default (the
+  // http_proxy / https_proxy / no_proxy environment variables).
+  std::string proxy;
 };
 
 // Hooks for tests: time, sleeping and randomness. Defaults use the system clock, a real sleep and

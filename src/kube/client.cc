@@ -51,6 +51,7 @@ Result<std::unique_ptr<http::Client>> KubeClient::newHttpClient(bool for_watch) 
   http::ClientOptions o;
   o.tls = config_.tls;
   o.auth = config_.auth;
+  o.proxy = config_.proxy_url;
   o.retry = options_.retry;
   o.connect_timeout = options_.connect_timeout;
   o.read_timeout = for_watch ? options_.watch_read_timeout : options_.read_timeout;

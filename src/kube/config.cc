@@ -367,6 +367,8 @@ Result<RestConfig> restConfigFromKubeconfig(const Kubeconfig& config, std::strin
   rc.cluster = *cluster;
   rc.origin = fmt::format("kubeconfig {} context {}", files, name);
   rc.tls.insecure_skip_verify = cluster->insecure_skip_tls_verify;
+  rc.tls.server_name = cluster->tls_server_name;
+  rc.proxy_url = cluster->proxy_url;
   rc.tls.ca_pem = cluster->certificate_authority_data;
   if (rc.tls.ca_pem.empty()) rc.tls.ca_file = cluster->certificate_authority;
   auto need_file = [&](const std::string& file, std::string_view entry,

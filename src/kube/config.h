@@ -101,8 +101,9 @@ struct RestConfig {
   std::string server;          // scheme://host:port[/path], no trailing '/'
   std::string namespace_name;  // the context's namespace (may be empty)
   std::string context_name;
-  http::TlsConfig tls;
+  http::TlsConfig tls;   // tls.server_name: the cluster's tls-server-name
   http::Auth auth;
+  std::string proxy_url;  // the cluster's proxy-url
   std::optional<ExecConfig> exec;
   ClusterEntry cluster;  // for exec plugins with provideClusterInfo
   std::string origin;    // e.g. "kubeconfig /home/a/.kube/config context dev" (for messages)

@@ -1,5 +1,9 @@
 #include "kube/exec.h"
 
+#include <signal.h>
+
+#include <poll.h>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -144,7 +148,8 @@ std::string execInfoJson(const ExecConfig& exec, const ClusterEntry& cluster) {
                      jsonString(exec.api_version), spec);
 }
 
-Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry& cluster) {
+Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry& cluster,
+                                     std::chrono::milliseconds timeout) {
   std::string source = fmt::format("exec plugin \"{}\"", exec.command);
   // Environment: ours, then the kubeconfig's env entries (which win), then KUBERNETES_EXEC_INFO.
   std::vector<std::string> env_strings;
@@ -191,7 +196,18 @@ Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry&
   }
   std::string output;
   char buf[4096];
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool timed_out = false;
   while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd pfd{out_pipe[0], POLLIN, 0};
+    const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1'000'000))) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
     ssize_t n = read(out_pipe[0], buf, sizeof buf);
     if (n > 0) {
       if (output.size() < (16u << 20)) output.append(buf, static_cast<std::size_t>(n));
@@ -203,6 +219,10 @@ Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry&
   close(out_pipe[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return fail(ErrorCode::kIo, fmt::format("{}: no credential within {} ms; the plugin was killed", source,
+                                            timeout.count()));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string how = WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))

@@ -3,6 +3,8 @@
 // cache it until status.expirationTimestamp (or, without one, until invalidate() after a 401).
 #pragma once
 
+#include <chrono>
+
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,7 +34,10 @@ std::string execInfoJson(const ExecConfig& exec, const ClusterEntry& cluster);
 
 // Runs the plugin (stdin closed, stderr passed through) and parses its output. Errors name the
 // command and include the install hint when the command cannot be started.
-Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry& cluster);
+// A plugin that has not exited within `timeout` (an interactive login waiting on a terminal that
+// is not there, a hung network call) is killed and reported.
+Result<ExecCredential> runExecPlugin(const ExecConfig& exec, const ClusterEntry& cluster,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Thread-safe.
 class ExecCredentialCache {

@@ -1,6 +1,10 @@
 // KubeClient and Reflector against the TLS fixture server.
 #include "kube/client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -183,6 +187,69 @@ TEST_F(KubeClientTest, InlineClientCertificateAndBadCertificates) {
   wrong_ca.tls.insecure_skip_verify = true;
   c = client(wrong_ca, no_retry);
   EXPECT_TRUE(c->get("/version"));
+}
+
+// kubeconfig tls-server-name: the certificate is checked against that name (the fixture's
+// certificate names 127.0.0.1 and localhost), while the connection goes to the server URL.
+TEST_F(KubeClientTest, TlsServerNameIsVerified) {
+  KubeClientOptions no_retry;
+  no_retry.retry.max_attempts = 1;
+  RestConfig rc = tokenConfig();
+  rc.tls.server_name = "localhost";
+  auto c = client(rc, no_retry);
+  EXPECT_TRUE(c->get("/version"));
+  rc.tls.server_name = "api.wrong.example";
+  c = client(rc, no_retry);
+  auto r = c->get("/version");
+  ASSERT_FALSE(r) << "a certificate that does not name tls-server-name must be refused";
+  EXPECT_NE(r.error().message.find("certificate"), std::string::npos) << r.error().message;
+  // And a kubeconfig carries both fields to the client.
+  const std::string path = fx_.dir + "/kubeconfig-sni";
+  testutil::writeFile(path, "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n"
+                            "    server: " + fx_.server->url() + "\n    tls-server-name: localhost\n"
+                            "    proxy-url: http://127.0.0.1:3128\n    certificate-authority: " + fx_.certs.ca_cert +
+                            "\nusers:\n- name: u\n  user: {token: secret-token}\n"
+                            "contexts:\n- name: c\n  context: {cluster: k, user: u}\n");
+  LoadOptions lo;
+  lo.kubeconfig_path = path;
+  auto loaded = loadRestConfig(lo);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->tls.server_name, "localhost");
+  EXPECT_EQ(loaded->proxy_url, "http://127.0.0.1:3128");
+}
+
+// kubeconfig proxy-url: requests go through the proxy (an HTTPS API through CONNECT).
+TEST_F(KubeClientTest, ProxyUrlIsUsed) {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string first_line;
+  std::thread proxy([&] {
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    if (fd < 0) return;
+    char buf[1024];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) first_line.assign(buf, static_cast<std::size_t>(n));
+    const char refuse[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+    (void)!::send(fd, refuse, sizeof refuse - 1, 0);
+    ::close(fd);
+  });
+  RestConfig rc = tokenConfig();
+  rc.proxy_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  KubeClientOptions no_retry;
+  no_retry.retry.max_attempts = 1;
+  auto c = client(rc, no_retry);
+  auto r = c->get("/version");
+  proxy.join();
+  ::close(lfd);
+  EXPECT_FALSE(r) << "the proxy refused the tunnel";
+  const std::string host_port = fx_.server->url().substr(fx_.server->url().find("://") + 3);
+  EXPECT_EQ(first_line.rfind("CONNECT " + host_port + " HTTP/1.1", 0), 0u) << first_line;
 }
 
 TEST_F(KubeClientTest, ExecPluginCredentials) {

@@ -1,5 +1,6 @@
 #include "kube/exec.h"
 
+#include <chrono>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -19,6 +20,7 @@ dir=$(dirname "$0")
 printf '%s' "$KUBERNETES_EXEC_INFO" > "$dir/exec-info.json"
 echo "$@" > "$dir/args.txt"
 echo run >> "$dir/runs.txt"
+if [ -n "$PLUGIN_HANG" ]; then exec sleep 30; fi
 if [ -n "$PLUGIN_FAIL" ]; then echo "plugin failure" >&2; exit 3; fi
 if [ -n "$PLUGIN_GARBAGE" ]; then echo "not json"; exit 0; fi
 exp=""
@@ -90,6 +92,17 @@ TEST_F(ExecTest, FailingPluginIsNamed) {
   ASSERT_FALSE(cred);
   EXPECT_NE(cred.error().message.find("plugin.sh\": exited with status 3"), std::string::npos)
       << cred.error().message;
+}
+
+TEST_F(ExecTest, HungPluginIsKilledAfterTheTimeout) {
+  exec_.env.emplace_back("PLUGIN_HANG", "1");
+  const auto start = std::chrono::steady_clock::now();
+  auto cred = runExecPlugin(exec_, cluster_, std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(cred);
+  EXPECT_NE(cred.error().message.find("no credential within 300 ms; the plugin was killed"), std::string::npos)
+      << cred.error().message;
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 TEST_F(ExecTest, GarbageOutput) {
