@@ -535,6 +535,9 @@ HttpResult<Response> Client::stream(const Request& request, const BodySink& sink
       retryable = retryableStatus(status);
     } else {
       t.response.status = status;
+      long version = 0;
+      curl_easy_getinfo(curl, CURLINFO_HTTP_VERSION, &version);
+      t.response.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : version == CURL_HTTP_VERSION_3 ? 3 : 1;
       t.response.body = std::move(buffer);
       return std::move(t.response);
     }

@@ -109,6 +109,7 @@ struct Request {
 
 struct Response {
   long status = 0;
+  int http_version = 1;  // 1 (HTTP/1.x), 2 or 3: what the connection spoke
   std::vector<std::pair<std::string, std::string>> headers;  // in received order, names as sent
   std::string body;                                          // empty for stream()
   // First header with this name (case-insensitive), or nullptr.

@@ -5,6 +5,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <filesystem>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include "../kube/test_util.h"
 
@@ -107,6 +110,53 @@ TEST(Client, ConnectionRefusedIsRetriedWithBackoff) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().attempts, 1);
   EXPECT_TRUE(sleeps.empty());
+}
+
+// HTTP/2 over TLS (ALPN) with the real nghttpd from Debian's nghttp2-server.
+TEST(Client, SpeaksHttp2WhenTheServerOffersIt) {
+  if (::access("/usr/sbin/nghttpd", X_OK) != 0 || std::system("openssl version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs /usr/sbin/nghttpd (Debian package nghttp2-server) and openssl";
+  }
+  const std::string dir = kube::testutil::makeTempDir("h2");
+  fixture::Certs certs;
+  std::string error;
+  ASSERT_TRUE(fixture::makeCerts(dir + "/pki", &certs, &error)) << error;
+  std::filesystem::create_directories(dir + "/www");
+  kube::testutil::writeFile(dir + "/www/hello.txt", "hello over h2\n");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string p = std::to_string(port);
+    ::execl("/usr/sbin/nghttpd", "nghttpd", "-a", "127.0.0.1", "-d", (dir + "/www").c_str(), p.c_str(),
+            certs.server_key.c_str(), certs.server_cert.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  ClientOptions o;
+  o.tls.ca_file = certs.ca_cert;
+  o.retry.max_attempts = 20;  // until nghttpd listens
+  o.retry.initial_backoff = std::chrono::milliseconds(50);
+  o.retry.max_backoff = std::chrono::milliseconds(200);
+  auto c = Client::create(o);
+  ASSERT_TRUE(c);
+  Request req;
+  req.url = "https://127.0.0.1:" + std::to_string(port) + "/hello.txt";
+  auto r = (*c)->send(req);
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello over h2\n");
+  EXPECT_EQ(r->http_version, 2);
 }
 
 class ClientAgainstFixture : public ::testing::Test {
