@@ -7,6 +7,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "model/resources.h"
 #include "store/sketch.h"
@@ -160,6 +161,7 @@ struct NodeState {
   std::vector<std::int64_t> ts;
   StepFn cpu_cores, ram_bytes, gpus, alloc_cpu, alloc_ram;
   model::StringMap metric_labels;
+  std::string provider_id;  // from kube_node_info (metrics-only input)
   Segments segments;
   pricing::NodePrice price;
   double physical_gpus = 0;
@@ -177,6 +179,38 @@ struct CounterState {
   std::int64_t prev_t = std::numeric_limits<std::int64_t>::min();
   double prev_v = 0;
 };
+
+// kube-state-metrics turns label keys into Prometheus label names ("node.kubernetes.io/
+// instance-type" -> "node_kubernetes_io_instance_type"); pricing and GPU sharing read the real
+// keys, so the well-known node labels get their names back.
+void restoreWellKnownNodeLabels(model::StringMap& labels) {
+  static constexpr std::string_view kKeys[] = {
+      "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type", "topology.kubernetes.io/region",
+      "topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+      "failure-domain.beta.kubernetes.io/zone", "kubernetes.io/os", "kubernetes.io/arch", "kubernetes.io/hostname",
+      "karpenter.sh/capacity-type", "karpenter.sh/nodepool", "karpenter.k8s.aws/instance-gpu-name",
+      "eks.amazonaws.com/capacityType", "eks.amazonaws.com/nodegroup", "node.kubernetes.io/lifecycle",
+      "cloud.google.com/gke-spot", "cloud.google.com/gke-preemptible", "cloud.google.com/gke-provisioning",
+      "cloud.google.com/gke-accelerator", "cloud.google.com/gke-nodepool", "kubernetes.azure.com/scalesetpriority",
+      "kubernetes.azure.com/accelerator", "kubernetes.azure.com/agentpool", "nvidia.com/gpu.product",
+      "nvidia.com/gpu.count", "nvidia.com/gpu.replicas", "nvidia.com/gpu_type", "nvidia.com/mig.strategy"};
+  auto sanitized = [](std::string_view key) {
+    std::string out(key);
+    for (char& ch : out) {
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+      if (!ok) ch = '_';
+    }
+    return out;
+  };
+  for (auto& [key, value] : labels) {
+    for (std::string_view known : kKeys) {
+      if (key == sanitized(known)) {
+        key = std::string(known);
+        break;
+      }
+    }
+  }
+}
 
 Segments segmentsFrom(std::vector<std::int64_t>& ts, std::int64_t interval) {
   Segments segs;
@@ -324,6 +358,12 @@ struct Folder::State {
     }
     return it->second;
   }
+  // Metrics-only controller resolution: "ReplicaSet/ns/name" or "Job/ns/name" -> (kind, name)
+  // from kube_replicaset_owner / kube_job_owner; "ns/name" of kube_cronjob_info.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> workload_owner;
+  std::unordered_set<std::string> cronjobs;
+  std::pair<std::string, std::string> controllerFromMetrics(const PodState& p) const;
+
   std::uint32_t nodeId(std::string_view name) { return idByName(nodes, node_ids, name); }
   std::uint32_t volumeId(std::string_view name) { return idByName(volumes, volume_ids, name); }
 
@@ -397,6 +437,16 @@ void Folder::State::onInventory(const Sample& s) {
     PodState& p = pods[podId(label(s, "namespace"), label(s, "pod"))];
     if (p.uid.empty()) p.uid = label(s, "uid");
     if (p.runtime_class.empty()) p.runtime_class = label(s, "runtimeclass_name");
+  } else if (m == "kube_replicaset_owner" || m == "kube_job_owner") {
+    // Controllers above the pod's owner, as kube-state-metrics reports them (metrics-only input).
+    const std::string_view kind = label(s, "owner_kind");
+    if (kind.empty() || kind == "<none>") return;
+    const bool rs = m[5] == 'r';
+    std::string key = std::string(rs ? "ReplicaSet/" : "Job/") + std::string(label(s, "namespace")) + "/" +
+                      std::string(label(s, rs ? "replicaset" : "job_name"));
+    workload_owner.try_emplace(std::move(key), std::string(kind), std::string(label(s, "owner_name")));
+  } else if (m == "kube_cronjob_info") {
+    cronjobs.insert(std::string(label(s, "namespace")) + "/" + std::string(label(s, "cronjob")));
   } else if (m == "kube_pod_labels") {
     PodState& p = pods[podId(label(s, "namespace"), label(s, "pod"))];
     if (p.metric_labels.empty()) {
@@ -420,6 +470,9 @@ void Folder::State::onInventory(const Sample& s) {
     } else if (capacity && gpuEquivalentOf(resource) > 0) {
       n.gpus.add(t, s.value * gpuEquivalentOf(resource));
     }
+  } else if (m == "kube_node_info") {
+    NodeState& n = nodes[nodeId(label(s, "node"))];
+    if (n.provider_id.empty()) n.provider_id = label(s, "provider_id");
   } else if (m == "kube_node_labels") {
     NodeState& n = nodes[nodeId(label(s, "node"))];
     if (n.metric_labels.empty()) {
@@ -454,6 +507,21 @@ void Folder::State::onInventory(const Sample& s) {
     --stats.inventory_samples;
     ++stats.ignored_samples;
   }
+}
+
+std::pair<std::string, std::string> Folder::State::controllerFromMetrics(const PodState& p) const {
+  if (p.owner_kind != "ReplicaSet" && p.owner_kind != "Job") return {p.owner_kind, p.owner_name};
+  if (auto it = workload_owner.find(p.owner_kind + "/" + p.namespace_name + "/" + p.owner_name);
+      it != workload_owner.end()) {
+    return it->second;
+  }
+  if (p.owner_kind == "Job") {
+    if (auto parent = model::cronJobFromJobName(p.owner_name);
+        parent && cronjobs.contains(p.namespace_name + "/" + std::string(*parent))) {
+      return {"CronJob", std::string(*parent)};
+    }
+  }
+  return {p.owner_kind, p.owner_name};
 }
 
 void Folder::State::finishInventory() {
@@ -494,7 +562,9 @@ void Folder::State::finishInventory() {
     if (object == nullptr) {
       synthetic.meta.name = n.name;
       synthetic.meta.labels = n.metric_labels;
+      restoreWellKnownNodeLabels(synthetic.meta.labels);
       std::sort(synthetic.meta.labels.begin(), synthetic.meta.labels.end());
+      synthetic.provider_id = n.provider_id;
       const std::int64_t t = n.cpu_cores.points.empty() ? 0 : n.cpu_cores.points.back().first;
       synthetic.capacity.cpu_millicores = static_cast<std::int64_t>(n.cpu_cores.at(t) * 1000);
       synthetic.capacity.memory_bytes = static_cast<std::int64_t>(n.ram_bytes.at(t));
@@ -827,11 +897,11 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
       if (p.node.empty()) p.node = object->node_name;
       if (p.uid.empty()) p.uid = object->meta.uid;
     } else {
-      std::string kind = p.owner_kind;
+      auto [kind, name] = controllerFromMetrics(p);
       std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
       if (kind != "<none>") {
         controller_kind = kind;
-        controller = p.owner_name;
+        controller = std::move(name);
       }
       for (const auto& [k, v] : p.metric_labels) labels.emplace_back(dims.intern(k), dims.intern(v));
     }

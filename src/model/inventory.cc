@@ -127,6 +127,15 @@ const Workload* Inventory::workload(WorkloadKind kind, std::string_view namespac
   return it == map.end() ? nullptr : &objects_->workloads[it->second];
 }
 
+std::optional<std::string_view> cronJobFromJobName(std::string_view job_name) {
+  const auto dash = job_name.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 >= job_name.size()) return std::nullopt;
+  for (std::size_t i = dash + 1; i < job_name.size(); ++i) {
+    if (job_name[i] < '0' || job_name[i] > '9') return std::nullopt;
+  }
+  return job_name.substr(0, dash);
+}
+
 ControllerRef Inventory::controllerOf(const Pod& pod) const {
   const OwnerReference* ref = ownerOf(pod.meta);
   if (ref == nullptr) return {};
@@ -143,14 +152,8 @@ ControllerRef Inventory::controllerOf(const Pod& pod) const {
     // A Job a CronJob created is named <cronjob>-<scheduled minute>; once the CronJob's history
     // limit has deleted the Job, its pods still belong to the CronJob.
     if (!is_rs) {
-      const auto dash = ref->name.rfind('-');
-      if (dash != std::string::npos && dash + 1 < ref->name.size() &&
-          std::all_of(ref->name.begin() + static_cast<std::ptrdiff_t>(dash) + 1, ref->name.end(),
-                      [](unsigned char c) { return std::isdigit(c) != 0; })) {
-        const std::string_view parent = std::string_view(ref->name).substr(0, dash);
-        if (workload(WorkloadKind::kCronJob, ns, parent) != nullptr) {
-          return ControllerRef{"cronjob", std::string(parent)};
-        }
+      if (auto parent = cronJobFromJobName(ref->name); parent && workload(WorkloadKind::kCronJob, ns, *parent)) {
+        return ControllerRef{"cronjob", std::string(*parent)};
       }
     }
     return ControllerRef{is_rs ? "replicaset" : "job", ref->name};

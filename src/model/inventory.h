@@ -60,6 +60,11 @@ struct ControllerRef {
 // Owns the objects it was built from; immutable after build() except for the string dictionary.
 // Thread-compatible: concurrent const use is safe; strings()/internLabels() need external locking.
 // Pointers returned by lookups stay valid for the Inventory's lifetime (also across moves).
+// The CronJob a Job was created by, from the Job's name alone: a CronJob names its Jobs
+// <cronjob>-<scheduled minute> (digits). nullopt when the name does not have that shape; the
+// caller checks that such a CronJob exists.
+std::optional<std::string_view> cronJobFromJobName(std::string_view job_name);
+
 class Inventory {
  public:
   static Inventory build(ObjectSet objects);

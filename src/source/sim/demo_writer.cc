@@ -820,6 +820,29 @@ class MetricsWriter {
                         {"owner_is_controller", p.owner_kind.empty() ? "<none>" : "true"}};
       constant(OpenMetricsWriter::seriesText("kube_pod_owner", labels), p.created, p.deleted, 1);
     }
+    // Controllers above the pods' owners (kube-state-metrics v2), so metrics alone resolve a
+    // ReplicaSet to its Deployment and a Job to its CronJob.
+    for (const model::WorkloadKind kind : {model::WorkloadKind::kReplicaSet, model::WorkloadKind::kJob}) {
+      const bool rs = kind == model::WorkloadKind::kReplicaSet;
+      const char* family = rs ? "kube_replicaset_owner" : "kube_job_owner";
+      w_.family(family, "gauge", rs ? "Information about the ReplicaSet's owner." : "Information about the Job's owner.");
+      for (const model::Workload& w : c_.objects.workloads) {
+        if (w.kind != kind) continue;
+        const model::OwnerReference* ref = w.meta.controllerRef();
+        Label labels[] = {{"namespace", w.meta.namespace_name},
+                          {rs ? "replicaset" : "job_name", w.meta.name},
+                          {"owner_kind", ref != nullptr ? std::string_view(ref->kind) : std::string_view("<none>")},
+                          {"owner_name", ref != nullptr ? std::string_view(ref->name) : std::string_view("<none>")},
+                          {"owner_is_controller", ref != nullptr ? "true" : "<none>"}};
+        constant(OpenMetricsWriter::seriesText(family, labels), w.meta.creation_timestamp, c_.end, 1);
+      }
+    }
+    w_.family("kube_cronjob_info", "gauge", "Info about cronjob.");
+    for (const model::Workload& w : c_.objects.workloads) {
+      if (w.kind != model::WorkloadKind::kCronJob) continue;
+      Label labels[] = {{"namespace", w.meta.namespace_name}, {"cronjob", w.meta.name}};
+      constant(OpenMetricsWriter::seriesText("kube_cronjob_info", labels), w.meta.creation_timestamp, c_.end, 1);
+    }
     // kube-state-metrics v2 exports this only for pods with spec.runtimeClassName.
     w_.family("kube_pod_runtimeclass_name_info", "gauge",
               "The runtimeclass associated with the pod.");
@@ -891,6 +914,11 @@ class MetricsWriter {
       }
     }
     // Nodes.
+    w_.family("kube_node_info", "gauge", "Information about a cluster node.");
+    for (const model::Node& n : c_.objects.nodes) {
+      Label labels[] = {{"node", n.meta.name}, {"provider_id", n.provider_id}};
+      constant(OpenMetricsWriter::seriesText("kube_node_info", nonEmpty(labels)), n.meta.creation_timestamp, c_.end, 1);
+    }
     w_.family("kube_node_labels", "gauge", "Kubernetes labels converted to Prometheus labels.");
     for (const model::Node& n : c_.objects.nodes) {
       std::vector<std::string> names;
