@@ -53,6 +53,10 @@ if(TRIMTAB_PLUGIN_C_TOOLCHAIN)
                alloc_trap random_span)
     trimtab_wasm_c(${name} "${plugins_dir}/hostile/${name}.c" 67108864)
   endforeach()
+  # Test plugins: instance reuse (a call counter in a global), traps and leaks on request.
+  trimtab_wasm_c(call_counter "${plugins_dir}/test/call_counter.c" 67108864)
+  # The same with a 4 MiB maximum: many times its memory can pass through one instance.
+  trimtab_wasm_c(call_counter_4m "${plugins_dir}/test/call_counter.c" 4194304)
   # Declares a 4 GiB maximum: rejected at load by the 64 MiB default cap.
   trimtab_wasm_c(memory_bomb_4g "${plugins_dir}/hostile/memory_bomb.c" 4294967296)
 endif()

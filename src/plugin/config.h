@@ -7,7 +7,7 @@
 //       sha256: 6196880...            # optional pin (64 hex digits)
 //       settings: {labelKey: app, teams: {checkout: payments}, default: platform}
 //       limits: {memoryMiB: 64, timeoutMs: 2000, maxInputMiB: 16, maxOutputMiB: 16,
-//                batchItems: 10000, maxConsecutiveFailures: 3}
+//                batchItems: 1000, maxConsecutiveFailures: 3}
 //
 // `settings` is any YAML mapping (converted to JSON: plain scalars that read as numbers,
 // true/false or null keep that type, everything else is a string) or a JSON string under

@@ -142,17 +142,27 @@ Status Plugin::warmUp() {
 }
 
 Result<std::vector<std::string>> Plugin::runBatch(std::span<const std::string> items) {
-  std::string request;
-  internal::appendRequest(request, config_.hook, config_.settings_json, items);
-  if (request.size() > config_.limits.max_input_bytes) {
+  internal::CallIo io;
+  io.input_len = internal::requestSize(config_.hook, config_.settings_json, items);
+  if (io.input_len > config_.limits.max_input_bytes) {
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("input of {} bytes exceeds the cap of {} bytes", request.size(),
+                fmt::format("input of {} bytes exceeds the cap of {} bytes", io.input_len,
                             config_.limits.max_input_bytes));
   }
-  auto response = sandbox_->call(hookExport(config_.hook), request);
-  if (!response) return fail(response.error());
+  // The envelope is written straight into guest memory and the response parsed where the guest
+  // left it: the only host copies are the items themselves, once in and once out.
+  io.write_input = [&](char* dst) {
+    internal::writeRequest(dst, config_.hook, config_.settings_json, items);
+  };
   thread_local simdjson::dom::parser parser;
-  return internal::parseResponse(config_.hook, *response, items, parser);
+  Result<std::vector<std::string>> parsed = fail(ErrorCode::kInternal, "no response read");
+  io.read_output = [&](std::string_view response, std::size_t readable_after) -> Status {
+    parsed = internal::parseResponse(config_.hook, response, items, parser, readable_after);
+    if (!parsed) return fail(parsed.error());
+    return {};
+  };
+  if (auto st = sandbox_->call(hookExport(config_.hook), io); !st) return fail(st.error());
+  return parsed;
 }
 
 HookResult Plugin::run(std::span<const std::string> items) {
@@ -215,7 +225,9 @@ HookResult Plugin::run(std::span<const std::string> items) {
 
 PluginStats Plugin::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  PluginStats s = stats_;
+  s.instantiations = sandbox_->instantiations();
+  return s;
 }
 
 void Plugin::appendMetrics(std::string& out) const {
@@ -226,6 +238,7 @@ void Plugin::appendMetrics(std::string& out) const {
   out += fmt::format("trimtab_plugin_failures_total{} {}\n", labels, s.failures);
   out += fmt::format("trimtab_plugin_fallback_items_total{} {}\n", labels, s.fallback_items);
   out += fmt::format("trimtab_plugin_disabled{} {}\n", labels, s.disabled ? 1 : 0);
+  out += fmt::format("trimtab_plugin_instantiations_total{} {}\n", labels, s.instantiations);
 }
 
 }  // namespace trimtab::plugin

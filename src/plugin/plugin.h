@@ -7,6 +7,9 @@
 // Plugin::run fail: when it traps, times out, overruns a limit or answers badly, run() returns
 // the hook's fallback (HookResult::applied == false) and logs one line.
 //
+// One instance of the module serves call after call (its memory and globals persist); after any
+// failed call it is discarded and the next call runs on a fresh instance.
+//
 // Thread-safe: calls are serialised per plugin. Engine: V8 (libnode) when found at build time;
 // otherwise load() fails with kUnsupported (see engineAvailable()).
 #pragma once
@@ -51,6 +54,7 @@ struct PluginStats {
   int consecutive_failures = 0;
   bool disabled = false;
   std::int64_t busy_nanos = 0;  // wall time inside the engine (instantiate + calls)
+  std::uint64_t instantiations = 0;  // instances created: 1 + one per failed call (at most)
 };
 
 struct HookResult {
@@ -71,13 +75,14 @@ class Plugin {
   static Result<std::unique_ptr<Plugin>> load(const PluginConfig& config, LogSink log = {},
                                               const Clock& clock = SystemClock::instance());
 
-  // Instantiates the module once (running `_initialize`) without calling a hook, under the
-  // call watchdog: catches modules that compile but cannot start. Does not count as a call.
+  // Instantiates the module (running `_initialize`) unless an instance is live, without calling
+  // a hook, under the call watchdog: catches modules that compile but cannot start, and takes
+  // instantiation out of the first call. Does not count as a call.
   Status warmUp();
 
-  // Runs the hook over `items` in batches (limits.batch_items, limits.max_input_bytes), a fresh
-  // instance per batch. Never fails; see HookResult::applied. REQUIRES: each item is a valid
-  // JSON object.
+  // Runs the hook over `items` in batches (limits.batch_items, limits.max_input_bytes), one
+  // call per batch on the live instance (a fresh one after a failed batch). Never fails; see
+  // HookResult::applied. REQUIRES: each item is a valid JSON object.
   HookResult run(std::span<const std::string> items);
 
   const PluginConfig& config() const { return config_; }

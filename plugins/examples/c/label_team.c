@@ -51,23 +51,54 @@ static void read_settings(tt_str settings) {
   }
 }
 
-/* properties.labels[label_key] of one row, if present. */
-static int row_label(tt_str row, tt_str* value) {
-  tt_str props, labels;
-  if (!tt_member(row, "properties", &props) || props.n == 0 || props.p[0] != '{') return 0;
-  if (!tt_member(props, "labels", &labels) || labels.n == 0 || labels.p[0] != '{') return 0;
-  tt_json j = {labels.p, labels.p + labels.n, 0};
-  int first = 1;
+/* One pass over the row at the items cursor (left just past it): the row's text, whether it has
+ * a top-level "team" or "teamSource" member, its member count, and properties.labels[label_key]
+ * when present (first occurrence of each key). */
+typedef struct {
+  tt_str row, label;
+  int has_label, has_team, members;
+} row_scan;
+
+static int scan_row(tt_json* j, row_scan* r) {
+  memset(r, 0, sizeof *r);
+  tt_ws(j);
+  const char* start = j->p;
+  int first = 1, seen_props = 0;
   tt_str key;
-  tt_object_begin(&j);
-  while (tt_object_next(&j, &key, &first)) {
-    if (tt_eq_str(key, label_key) && tt_peek(&j) == '"') {
-      *value = tt_string(&j);
-      return !j.error;
+  if (!tt_object_begin(j)) return 0;
+  while (tt_object_next(j, &key, &first)) {
+    r->members++;
+    if (!seen_props && tt_eq(key, "properties") && tt_peek(j) == '{') {
+      seen_props = 1;
+      int f2 = 1, seen_labels = 0;
+      tt_str k2;
+      tt_object_begin(j);
+      while (tt_object_next(j, &k2, &f2)) {
+        if (!seen_labels && tt_eq(k2, "labels") && tt_peek(j) == '{') {
+          seen_labels = 1;
+          int f3 = 1;
+          tt_str k3;
+          tt_object_begin(j);
+          while (tt_object_next(j, &k3, &f3)) {
+            if (!r->has_label && tt_eq_str(k3, label_key) && tt_peek(j) == '"') {
+              r->label = tt_string(j);
+              r->has_label = 1;
+            } else {
+              tt_skip(j);
+            }
+          }
+        } else {
+          tt_skip(j);
+        }
+      }
+    } else {
+      if (tt_eq(key, "team") || tt_eq(key, "teamSource")) r->has_team = 1;
+      tt_skip(j);
     }
-    tt_skip(&j);
   }
-  return 0;
+  r->row.p = start;
+  r->row.n = (size_t)(j->p - start);
+  return !j->error && r->row.n >= 2;
 }
 
 TRIMTAB_EXPORT("trimtab_allocation_rule") uint64_t allocation_rule(uint32_t ptr, uint32_t len) {
@@ -82,45 +113,56 @@ TRIMTAB_EXPORT("trimtab_allocation_rule") uint64_t allocation_rule(uint32_t ptr,
   int first = 1, n = 0;
   tt_array_begin(items);
   while (tt_array_next(items, &first)) {
-    if (tt_peek(items) != '{') return trimtab_error("item is not an object", 2);
-    tt_str row = tt_skip(items);
-    if (items->error) break;
-    tt_str value, team = default_team;
+    if (tt_peek(items) != '{') {
+      free(out.data);
+      return trimtab_error("item is not an object", 2);
+    }
+    row_scan r;
+    if (!scan_row(items, &r)) break;
+    tt_str team = default_team;
     const char* source = "default";
-    if (row_label(row, &value)) {
+    if (r.has_label) {
       for (int i = 0; i < map_count; i++) {
-        if (tt_eq_str(map_from[i], value)) {
+        if (tt_eq_str(map_from[i], r.label)) {
           team = map_to[i];
           source = "label";
           break;
         }
       }
     }
-    /* Copy the row's members except team/teamSource, then append ours. */
     if (n++) tt_put(&out, ",", 1);
-    tt_put(&out, "{", 1);
-    tt_json r = {row.p, row.p + row.n, 0};
-    int f2 = 1, wrote = 0;
-    tt_str key;
-    tt_object_begin(&r);
-    while (tt_object_next(&r, &key, &f2)) {
-      tt_str v = tt_skip(&r);
-      if (tt_eq(key, "team") || tt_eq(key, "teamSource")) continue;
-      if (wrote++) tt_put(&out, ",", 1);
-      tt_put(&out, "\"", 1);
-      tt_put(&out, key.p, key.n);
-      tt_put(&out, "\":", 2);
-      tt_put(&out, v.p, v.n);
+    if (!r.has_team) {
+      /* The common case: the row verbatim up to its closing brace, then our members. */
+      tt_put(&out, r.row.p, r.row.n - 1);
+      if (r.members) tt_put(&out, ",", 1);
+    } else {
+      /* Copy the row's members except team/teamSource, then append ours. */
+      tt_put(&out, "{", 1);
+      tt_json m = {r.row.p, r.row.p + r.row.n, 0};
+      int f2 = 1, wrote = 0;
+      tt_str key;
+      tt_object_begin(&m);
+      while (tt_object_next(&m, &key, &f2)) {
+        tt_str v = tt_skip(&m);
+        if (tt_eq(key, "team") || tt_eq(key, "teamSource")) continue;
+        if (wrote++) tt_put(&out, ",", 1);
+        tt_put(&out, "\"", 1);
+        tt_put(&out, key.p, key.n);
+        tt_put(&out, "\":", 2);
+        tt_put(&out, v.p, v.n);
+      }
+      if (wrote) tt_put(&out, ",", 1);
     }
-    if (r.error) return trimtab_error("row is not valid JSON", 2);
-    if (wrote) tt_put(&out, ",", 1);
     tt_puts(&out, "\"team\":\"");
     tt_put(&out, team.p, team.n);
     tt_puts(&out, "\",\"teamSource\":\"");
     tt_puts(&out, source);
     tt_puts(&out, "\"}");
   }
-  if (items->error) return trimtab_error("items array is not valid JSON", 2);
+  if (items->error) {
+    free(out.data);
+    return trimtab_error("items array is not valid JSON", 2);
+  }
   tt_puts(&out, "]}");
   return trimtab_result(&out);
 }

@@ -217,10 +217,15 @@ impl Json {
 }
 
 fn finish(text: String) -> u64 {
-    let bytes = text.into_bytes().into_boxed_slice();
-    let len = bytes.len() as u64;
-    let ptr = Box::into_raw(bytes) as *mut u8 as u32 as u64; // the instance is discarded after the call
-    (ptr << 32) | len
+    // The host frees the response with trimtab_free(ptr, len) once it has read it (the instance
+    // serves later calls), so it must come from trimtab_alloc's layout.
+    let len = text.len();
+    let ptr = trimtab_alloc(len as u32);
+    if ptr == 0 {
+        return 0;
+    }
+    unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), ptr as *mut u8, len) };
+    ((ptr as u64) << 32) | len as u64
 }
 
 fn error(msg: &str) -> u64 {

@@ -5,7 +5,10 @@
  *
  * Provides the ABI exports (memory comes from the linker, `trimtab_abi_v1`, `trimtab_alloc`,
  * `trimtab_free`), the host log import, an output buffer, and a small JSON scanner that works
- * on the raw request bytes without building a tree. A plugin defines its hook(s):
+ * on the raw request bytes without building a tree.
+ *
+ * One instance serves many calls: globals persist from call to call (until a failed call, after
+ * which the host starts a fresh instance), so per-call state must be reset by the hook. A plugin defines its hook(s):
  *   TRIMTAB_EXPORT("trimtab_allocation_rule") uint64_t rule(uint32_t ptr, uint32_t len);
  * and returns trimtab_result(&out) or trimtab_error(...).
  *
@@ -83,10 +86,10 @@ static inline void tt_put_u64(tt_buf* b, uint64_t v) {
   while (n) b->data[b->len++] = digits[--n];
 }
 
-/* {"ok":false,"error":msg,"code":code}; msg must not need escaping. */
+/* {"ok":false,"error":msg,"code":code}; msg must not need escaping. Like every response it is
+ * a fresh heap buffer: the host frees it with trimtab_free after reading it. */
 static inline uint64_t trimtab_error(const char* msg, unsigned code) {
-  static tt_buf err;
-  err.len = 0;
+  tt_buf err = {0, 0, 0, 0};
   tt_puts(&err, "{\"ok\":false,\"error\":\"");
   tt_put(&err, msg, strlen(msg) > 400 ? 400 : strlen(msg));
   tt_puts(&err, "\",\"code\":");
@@ -96,7 +99,9 @@ static inline uint64_t trimtab_error(const char* msg, unsigned code) {
   return trimtab_pack(err.data, err.len);
 }
 
-/* Finishes `out` as the hook's result. */
+/* Finishes `out` as the hook's result. The host frees the buffer (trimtab_free) after reading
+ * it, and frees the request buffer too: the instance lives on for the next call, so a plugin
+ * must not keep pointers into either, and should free what else it allocates. */
 static inline uint64_t trimtab_result(tt_buf* out) {
   if (out->failed) return trimtab_error("out of memory building the response", 12);
   return trimtab_pack(out->data, out->len);

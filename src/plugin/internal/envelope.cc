@@ -49,7 +49,10 @@ std::size_t skipValue(std::string_view text, std::size_t i) {
 
 // The raw text of the first top-level member `key` (unescaped key text) of a validated JSON
 // object, or nullopt.
-std::optional<std::string_view> topLevelMember(std::string_view text, std::string_view key) {
+// With `onward`, the view runs from the value to the end of `text` instead (the value itself is
+// not scanned: callers that walk it anyway save a pass).
+std::optional<std::string_view> topLevelMember(std::string_view text, std::string_view key,
+                                               bool onward = false) {
   auto ws = [&](std::size_t i) {
     while (i < text.size() &&
            (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
@@ -65,6 +68,7 @@ std::optional<std::string_view> topLevelMember(std::string_view text, std::strin
     i = ws(key_end);
     if (i >= text.size() || text[i] != ':') return std::nullopt;
     i = ws(i + 1);
+    if (onward && k == key) return text.substr(i);
     const std::size_t value_end = skipValue(text, i);
     if (k == key) return text.substr(i, value_end - i);
     i = ws(value_end);
@@ -116,27 +120,61 @@ std::vector<std::string_view> arrayElements(std::string_view text) {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kRequestHead = R"({"apiVersion":")";
+constexpr std::string_view kRequestKind = R"(","kind":")";
+constexpr std::string_view kRequestSettings = R"(","settings":)";
+constexpr std::string_view kRequestItems = R"(,"items":[)";
+constexpr std::string_view kRequestTail = "]}";
+
+char* put(char* out, std::string_view s) {
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+}  // namespace
+
+std::size_t requestSize(Hook hook, std::string_view settings_json,
+                        std::span<const std::string> items) {
+  std::size_t n = kRequestHead.size() + kApiVersion.size() + kRequestKind.size() +
+                  hookKind(hook).size() + kRequestSettings.size() +
+                  (settings_json.empty() ? 2 : settings_json.size()) + kRequestItems.size() +
+                  kRequestTail.size();
+  for (const std::string& item : items) n += item.size();
+  if (!items.empty()) n += items.size() - 1;  // commas
+  return n;
+}
+
+char* writeRequest(char* out, Hook hook, std::string_view settings_json,
+                   std::span<const std::string> items) {
+  out = put(out, kRequestHead);
+  out = put(out, kApiVersion);
+  out = put(out, kRequestKind);
+  out = put(out, hookKind(hook));
+  out = put(out, kRequestSettings);
+  out = put(out, settings_json.empty() ? std::string_view("{}") : settings_json);
+  out = put(out, kRequestItems);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) *out++ = ',';
+    out = put(out, items[i]);
+  }
+  return put(out, kRequestTail);
+}
+
 void appendRequest(std::string& out, Hook hook, std::string_view settings_json,
                    std::span<const std::string> items) {
-  out += R"({"apiVersion":")";
-  out += kApiVersion;
-  out += R"(","kind":")";
-  out += hookKind(hook);
-  out += R"(","settings":)";
-  out += settings_json.empty() ? std::string_view("{}") : settings_json;
-  out += R"(,"items":[)";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += items[i];
-  }
-  out += "]}";
+  const std::size_t at = out.size();
+  out.resize(at + requestSize(hook, settings_json, items));
+  writeRequest(out.data() + at, hook, settings_json, items);
 }
 
 Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view response,
                                                std::span<const std::string> inputs,
-                                               simdjson::dom::parser& parser) {
+                                               simdjson::dom::parser& parser,
+                                               std::size_t readable_after) {
   simdjson::dom::element root;
-  if (auto err = parser.parse(response.data(), response.size()).get(root)) {
+  // In place when the bytes after the response cover simdjson's padding (no copy).
+  const bool in_place = readable_after >= simdjson::SIMDJSON_PADDING;
+  if (auto err = parser.parse(response.data(), response.size(), !in_place).get(root)) {
     return fail(ErrorCode::kParse,
                 fmt::format("response is not JSON ({})", simdjson::error_message(err)));
   }
@@ -195,7 +233,14 @@ Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view respo
   if (obj["items"].get(items_element)) return fail(ErrorCode::kInternal, "items vanished");
   std::vector<std::string_view> raw;
   // An escaped key ("\u0069tems") is not found raw; minify then.
-  if (auto items_text = topLevelMember(response, "items")) raw = arrayElements(*items_text);
+  // The raw scan finds the first key spelled "items" literally; the checks above used the first
+  // key that unescapes to "items". They are the same member only when there is one such key.
+  std::size_t items_keys = 0;
+  for (simdjson::dom::key_value_pair field : obj) items_keys += field.key == "items";
+  if (items_keys == 1) {
+    if (auto items_text = topLevelMember(response, "items", /*onward=*/true))
+      raw = arrayElements(*items_text);
+  }
   std::vector<std::string> out;
   out.reserve(inputs.size());
   if (raw.size() == inputs.size() && (raw.empty() || raw.front().front() == '{')) {

@@ -13,10 +13,12 @@
 #include <v8.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +35,7 @@ constexpr std::uint32_t kMaxLogLineBytes = 4096;
 struct V8Process {
   std::unique_ptr<v8::Platform> platform;
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator;
+  bool trap_handler = false;
 };
 
 // V8 is initialised once per process and never disposed: it cannot be re-initialised, and
@@ -45,6 +48,12 @@ V8Process& v8Process() {
     if (const char* extra = std::getenv("TRIMTAB_V8_FLAGS"); extra != nullptr)
       flags += std::string(" ") + extra;
     v8::V8::SetFlagsFromString(flags.c_str(), flags.size());
+    // Guard pages plus V8's SIGSEGV handler catch out-of-bounds guest accesses, instead of an
+    // explicit bounds check on every load and store. V8's handler only claims faults at known
+    // wasm code addresses and otherwise puts the previous handler back (sanitizers keep
+    // reporting host crashes). TRIMTAB_V8_TRAP_HANDLER=0 turns it off.
+    if (const char* th = std::getenv("TRIMTAB_V8_TRAP_HANDLER"); th == nullptr || *th != '0')
+      p->trap_handler = v8::V8::EnableWebAssemblyTrapHandler(/*use_v8_signal_handler=*/true);
     p->platform = v8::platform::NewDefaultPlatform();
     v8::V8::InitializePlatform(p->platform.get());
     v8::V8::Initialize();
@@ -146,7 +155,7 @@ class V8Sandbox final : public Sandbox {
     {
       v8::Locker locker(isolate_);
       v8::Isolate::Scope isolate_scope(isolate_);
-      memory_.Reset();
+      discardInstance();
       instance_ctor_.Reset();
       imports_.Reset();
       module_.Reset();
@@ -209,19 +218,17 @@ class V8Sandbox final : public Sandbox {
     return {};
   }
 
-  Status probe() override {
-    auto out = run(std::nullopt, "");
-    if (!out) return fail(out.error());
-    return {};
+  Status probe() override { return run(std::nullopt, nullptr); }
+
+  Status call(std::string_view export_name, const CallIo& io) override {
+    return run(export_name, &io);
   }
 
-  Result<std::string> call(std::string_view export_name, std::string_view input) override {
-    return run(export_name, input);
-  }
+  std::uint64_t instantiations() const override { return instantiations_.load(); }
 
  private:
-  // Everything inside one watchdog window. export_name empty: instantiate + _initialize only.
-  Result<std::string> run(std::optional<std::string_view> export_name, std::string_view input) {
+  // Everything inside one watchdog window. No export name: make an instance live, call nothing.
+  Status run(std::optional<std::string_view> export_name, const CallIo* io) {
     v8::Locker locker(isolate_);
     v8::Isolate::Scope isolate_scope(isolate_);
     v8::HandleScope handles(isolate_);
@@ -230,10 +237,12 @@ class V8Sandbox final : public Sandbox {
     log_lines_ = 0;
 
     watchdog_->arm(std::chrono::milliseconds(options_.limits.call_timeout_ms));
-    Result<std::string> result = runArmed(ctx, export_name, input);
+    Status result = runArmed(ctx, export_name, io);
     const bool fired = watchdog_->disarm();
     if (fired || isolate_->IsExecutionTerminating()) isolate_->CancelTerminateExecution();
-    memory_.Reset();
+    // A failed or interrupted call may have left the guest's heap or globals half-updated:
+    // that instance is never used again.
+    if (!result || fired) discardInstance();
     if (fired && !result) {
       return fail(ErrorCode::kUnsupported,
                   fmt::format("timed out after {} ms", options_.limits.call_timeout_ms));
@@ -241,10 +250,26 @@ class V8Sandbox final : public Sandbox {
     return result;
   }
 
-  Result<std::string> runArmed(v8::Local<v8::Context> ctx,
-                               std::optional<std::string_view> export_name,
-                               std::string_view input) {
-    v8::TryCatch try_catch(isolate_);
+  void discardInstance() {
+    exports_.Reset();
+    memory_.Reset();
+    alloc_.Reset();
+    free_.Reset();
+    hook_.Reset();
+    hook_name_.clear();
+  }
+
+  v8::Local<v8::Function> exportedFunction(v8::Local<v8::Context> ctx,
+                                           v8::Local<v8::Object> exports, std::string_view name) {
+    v8::Local<v8::Value> fn;
+    if (!exports->Get(ctx, str(isolate_, name)).ToLocal(&fn) || !fn->IsFunction()) return {};
+    return fn.As<v8::Function>();
+  }
+
+  // A new instance: exports looked up once, `_initialize` run. Leaves it live on success.
+  Status instantiate(v8::Local<v8::Context> ctx, v8::TryCatch& try_catch) {
+    discardInstance();
+    ++instantiations_;
     v8::Local<v8::Value> args[2] = {module_.Get(isolate_), imports_.Get(isolate_)};
     v8::Local<v8::Object> instance;
     if (!instance_ctor_.Get(isolate_)->NewInstance(ctx, 2, args).ToLocal(&instance)) {
@@ -256,36 +281,59 @@ class V8Sandbox final : public Sandbox {
       return fail(ErrorCode::kUnsupported, "instantiate: instance has no exports object");
     }
     v8::Local<v8::Object> exports = exports_value.As<v8::Object>();
+    exports_.Reset(isolate_, exports);
     v8::Local<v8::Value> memory;
     if (!exports->Get(ctx, str(isolate_, "memory")).ToLocal(&memory) ||
         !memory->IsWasmMemoryObject()) {
       return fail(ErrorCode::kUnsupported, "instantiate: export \"memory\" is not a memory");
     }
+    // memory_ is set before _initialize so host imports called from it can read guest memory.
     memory_.Reset(isolate_, memory.As<v8::WasmMemoryObject>());
+    v8::Local<v8::Function> alloc = exportedFunction(ctx, exports, "trimtab_alloc");
+    v8::Local<v8::Function> free_fn = exportedFunction(ctx, exports, "trimtab_free");
+    if (alloc.IsEmpty() || free_fn.IsEmpty()) {
+      return fail(ErrorCode::kUnsupported,
+                  fmt::format("missing export {}", alloc.IsEmpty() ? "trimtab_alloc" : "trimtab_free"));
+    }
+    if (v8::Local<v8::Function> init = exportedFunction(ctx, exports, "_initialize");
+        !init.IsEmpty()) {
+      if (init->Call(ctx, v8::Undefined(isolate_), 0, nullptr).IsEmpty()) {
+        return fail(ErrorCode::kUnsupported,
+                    fmt::format("_initialize: {}", exceptionText(try_catch)));
+      }
+    }
+    alloc_.Reset(isolate_, alloc);
+    free_.Reset(isolate_, free_fn);
+    return {};
+  }
 
-    auto function = [&](std::string_view name) -> v8::Local<v8::Function> {
-      v8::Local<v8::Value> fn;
-      if (!exports->Get(ctx, str(isolate_, name)).ToLocal(&fn) || !fn->IsFunction()) return {};
-      return fn.As<v8::Function>();
-    };
+  Status runArmed(v8::Local<v8::Context> ctx, std::optional<std::string_view> export_name,
+                  const CallIo* io) {
+    v8::TryCatch try_catch(isolate_);
+    if (alloc_.IsEmpty()) {
+      if (auto st = instantiate(ctx, try_catch); !st) return st;
+    }
+    if (!export_name || io == nullptr) return {};
+
     auto callError = [&](std::string_view what) {
       return fail(ErrorCode::kUnsupported, fmt::format("{}: {}", what, exceptionText(try_catch)));
     };
-
-    if (v8::Local<v8::Function> init = function("_initialize"); !init.IsEmpty()) {
-      if (init->Call(ctx, v8::Undefined(isolate_), 0, nullptr).IsEmpty())
-        return callError("_initialize");
+    if (hook_.IsEmpty() || hook_name_ != *export_name) {
+      v8::Local<v8::Function> hook = exportedFunction(ctx, exports_.Get(isolate_), *export_name);
+      if (hook.IsEmpty())
+        return fail(ErrorCode::kUnsupported, fmt::format("missing export {}", *export_name));
+      hook_.Reset(isolate_, hook);
+      hook_name_ = std::string(*export_name);
     }
-    if (!export_name) return std::string();
+    v8::Local<v8::Function> alloc = alloc_.Get(isolate_);
+    v8::Local<v8::Function> free_fn = free_.Get(isolate_);
+    v8::Local<v8::Function> hook = hook_.Get(isolate_);
 
-    v8::Local<v8::Function> alloc = function("trimtab_alloc");
-    v8::Local<v8::Function> hook = function(*export_name);
-    if (alloc.IsEmpty() || hook.IsEmpty()) {
-      return fail(
-          ErrorCode::kUnsupported,
-          fmt::format("missing export {}", alloc.IsEmpty() ? "trimtab_alloc" : *export_name));
+    if (io->input_len > std::numeric_limits<std::uint32_t>::max()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("input of {} bytes does not fit a 32-bit guest", io->input_len));
     }
-    const auto input_len = static_cast<std::uint32_t>(input.size());
+    const auto input_len = static_cast<std::uint32_t>(io->input_len);
     v8::Local<v8::Value> len_arg = v8::Integer::NewFromUnsigned(isolate_, input_len);
     v8::Local<v8::Value> ptr_value;
     if (!alloc->Call(ctx, v8::Undefined(isolate_), 1, &len_arg).ToLocal(&ptr_value)) {
@@ -302,7 +350,7 @@ class V8Sandbox final : public Sandbox {
                     fmt::format("trimtab_alloc({}) returned {}, outside the {}-byte memory",
                                 input_len, in_ptr, size));
       }
-      if (input_len > 0) std::memcpy(data + in_ptr, input.data(), input_len);
+      if (input_len > 0) io->write_input(reinterpret_cast<char*>(data) + in_ptr);
     }
 
     v8::Local<v8::Value> hook_args[2] = {v8::Integer::NewFromUnsigned(isolate_, in_ptr), len_arg};
@@ -314,10 +362,29 @@ class V8Sandbox final : public Sandbox {
       return fail(ErrorCode::kUnsupported, fmt::format("{} did not return an i64", *export_name));
     }
     const std::uint64_t packed = packed_value.As<v8::BigInt>()->Uint64Value();
-    auto [data, size] = memoryBytes();  // re-read: the hook may have grown memory
-    auto span = unpackGuestSpan(packed, size, options_.limits.max_output_bytes);
-    if (!span) return fail(span.error().withContext(std::string(*export_name)));
-    return std::string(reinterpret_cast<const char*>(data) + span->ptr, span->len);
+    {
+      auto [data, size] = memoryBytes();  // re-read: the hook may have grown memory
+      // The declared maximum was checked against the cap at load and V8 enforces it on
+      // memory.grow; this keeps the cap honest should that ever change.
+      if (size > std::uint64_t{options_.limits.memory_pages} * kWasmPageBytes) {
+        return fail(ErrorCode::kUnsupported,
+                    fmt::format("memory grew to {} bytes, over the cap of {} pages", size,
+                                options_.limits.memory_pages));
+      }
+      auto span = unpackGuestSpan(packed, size, options_.limits.max_output_bytes);
+      if (!span) return fail(span.error().withContext(std::string(*export_name)));
+      const std::string_view response(reinterpret_cast<const char*>(data) + span->ptr, span->len);
+      if (auto st = io->read_output(response, size - span->ptr - span->len); !st) return st;
+      // The response belongs to the host now: give it back, then the request.
+      v8::Local<v8::Value> free_args[2] = {v8::Integer::NewFromUnsigned(isolate_, span->ptr),
+                                           v8::Integer::NewFromUnsigned(isolate_, span->len)};
+      if (free_fn->Call(ctx, v8::Undefined(isolate_), 2, free_args).IsEmpty())
+        return callError(fmt::format("trimtab_free({}, {})", span->ptr, span->len));
+    }
+    v8::Local<v8::Value> free_args[2] = {v8::Integer::NewFromUnsigned(isolate_, in_ptr), len_arg};
+    if (free_fn->Call(ctx, v8::Undefined(isolate_), 2, free_args).IsEmpty())
+      return callError(fmt::format("trimtab_free({}, {})", in_ptr, input_len));
+    return {};
   }
 
   std::pair<std::uint8_t*, std::uint64_t> memoryBytes() const {
@@ -435,7 +502,14 @@ class V8Sandbox final : public Sandbox {
   v8::Global<v8::WasmModuleObject> module_;
   v8::Global<v8::Function> instance_ctor_;
   v8::Global<v8::Object> imports_;
-  v8::Global<v8::WasmMemoryObject> memory_;  // of the instance running now
+  // The live instance (empty when none): its exports, memory and cached functions.
+  v8::Global<v8::Object> exports_;
+  v8::Global<v8::WasmMemoryObject> memory_;
+  v8::Global<v8::Function> alloc_;  // set last: non-empty means the instance is ready
+  v8::Global<v8::Function> free_;
+  v8::Global<v8::Function> hook_;
+  std::string hook_name_;
+  std::atomic<std::uint64_t> instantiations_{0};
   std::unique_ptr<Watchdog> watchdog_;
   int log_lines_ = 0;
 };
@@ -446,7 +520,9 @@ class V8Sandbox final : public Sandbox {
 
 // Entry points looked up by v8_loader.cc (see sandbox_abi.h).
 extern "C" __attribute__((visibility("default"))) const char* trimtab_v8_description() {
-  static const std::string description = fmt::format("V8 {}", v8::V8::GetVersion());
+  static const std::string description =
+      fmt::format("V8 {}{}", v8::V8::GetVersion(),
+                  trimtab::plugin::internal::v8Process().trap_handler ? " (wasm trap handler)" : "");
   return description.c_str();
 }
 

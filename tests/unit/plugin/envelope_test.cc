@@ -88,6 +88,42 @@ TEST(Envelope, NamesWithEscapesCompareUnescaped) {
   EXPECT_FALSE(parse(Hook::kRecommendation, R"({"ok":true,"items":[{"name":"a\"b"}]})", inputs));
 }
 
+TEST(Envelope, WriteRequestMatchesAppendRequestAndItsSize) {
+  for (const std::vector<std::string>& rows : {kRows, std::vector<std::string>{}}) {
+    std::string appended;
+    appendRequest(appended, Hook::kAlert, "", rows);
+    const std::size_t n = requestSize(Hook::kAlert, "", rows);
+    std::string written(n + 1, '#');
+    char* end = writeRequest(written.data(), Hook::kAlert, "", rows);
+    EXPECT_EQ(static_cast<std::size_t>(end - written.data()), n);
+    EXPECT_EQ(written.substr(0, n), appended);
+    EXPECT_EQ(written[n], '#') << "writes exactly requestSize bytes";
+  }
+}
+
+// Parsed in place when the caller says simdjson's padding can be read past the end (as in guest
+// memory): the result is the same and no byte past the padding is needed.
+TEST(Envelope, ParsesInPlaceWhenPaddingIsReadable) {
+  const std::string body = R"({"ok":true,"items":[{"name":"a","t":1},{"name":"b"}]})";
+  std::string buffer = body + std::string(simdjson::SIMDJSON_PADDING, 'x');
+  simdjson::dom::parser parser;
+  auto r = parseResponse(Hook::kAllocation, std::string_view(buffer.data(), body.size()), kRows,
+                         parser, simdjson::SIMDJSON_PADDING);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0], R"({"name":"a","t":1})");
+  EXPECT_EQ((*r)[1], R"({"name":"b"})");
+}
+
+// A second key that unescapes to "items" must not let the raw copy diverge from the checked one.
+TEST(Envelope, DuplicateItemsKeysAreCheckedAsReturned) {
+  auto r = parse(Hook::kAllocation,
+                 R"({"ok":true,"items":[{"name":"a"},{"name":"b"}],)"
+                 R"("items":[{"name":"evil"},{"name":"evil"}]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0], R"({"name":"a"})");
+  EXPECT_EQ((*r)[1], R"({"name":"b"})");
+}
+
 TEST(FailurePolicy, AllocationRowsAreKeptAndMarked) {
   const std::vector<std::string> rows = {R"({"name":"a"})", "{}", " { } "};
   auto out = fallbackItems(Hook::kAllocation, rows, "timed out");

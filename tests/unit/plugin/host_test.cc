@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -270,6 +271,133 @@ TEST_F(PluginHost, SuccessResetsTheFailureCount) {
   for (int i = 0; i < 5; ++i) EXPECT_TRUE((*p)->run(kRows).applied);
   EXPECT_EQ((*p)->stats().consecutive_failures, 0);
   EXPECT_FALSE((*p)->stats().disabled);
+}
+
+// One instance serves call after call: call_counter keeps a counter in a global.
+TEST_F(PluginHost, OneInstanceServesManyCalls) {
+  Limits one_per_batch;
+  one_per_batch.batch_items = 1;
+  auto p = load("call_counter", Hook::kAllocation, "{}", one_per_batch);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE((*p)->warmUp());
+  EXPECT_EQ((*p)->stats().instantiations, 1u) << "warmUp leaves its instance live";
+  HookResult r = (*p)->run(kRows);
+  ASSERT_TRUE(r.applied) << r.failure;
+  EXPECT_EQ(r.batches, 3u);
+  ASSERT_EQ(r.items.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.items[i], fmt::format(R"({{"call":{},)", i + 1) + kRows[i].substr(1));
+  }
+  HookResult again = (*p)->run(std::vector<std::string>{kRows[0]});
+  ASSERT_TRUE(again.applied) << again.failure;
+  EXPECT_EQ(again.items[0].substr(0, 10), R"({"call":4,)") << "state survives between runs";
+  EXPECT_EQ((*p)->stats().instantiations, 1u);
+  std::string metrics;
+  (*p)->appendMetrics(metrics);
+  EXPECT_NE(
+      metrics.find(R"(trimtab_plugin_instantiations_total{plugin="call_counter",hook="allocation"} 1)"),
+      std::string::npos)
+      << metrics;
+}
+
+TEST_F(PluginHost, AfterATrapTheNextCallRunsOnAFreshInstance) {
+  Limits one_per_batch;
+  one_per_batch.batch_items = 1;
+  auto p = load("call_counter", Hook::kAllocation, "{}", one_per_batch);
+  ASSERT_TRUE(p) << p.error().message;
+  const std::string trap = R"({"name":"t","trap":true})";
+  HookResult r = (*p)->run(std::vector<std::string>{kRows[0], kRows[1], trap, kRows[2], kRows[0]});
+  EXPECT_FALSE(r.applied);
+  EXPECT_NE(r.failure.find("unreachable"), std::string::npos) << r.failure;
+  ASSERT_EQ(r.items.size(), 5u);
+  EXPECT_EQ(r.items[0].substr(0, 10), R"({"call":1,)");
+  EXPECT_EQ(r.items[1].substr(0, 10), R"({"call":2,)");
+  EXPECT_EQ(r.items[2], R"({"pluginStatus":"error",)" + trap.substr(1)) << "failure policy";
+  EXPECT_EQ(r.items[3].substr(0, 10), R"({"call":1,)") << "fresh instance after the trap";
+  EXPECT_EQ(r.items[4].substr(0, 10), R"({"call":2,)");
+  EXPECT_EQ((*p)->stats().instantiations, 2u);
+  EXPECT_EQ(logLinesContaining("items 2..2 failed: "), 1u);
+  EXPECT_EQ((*p)->stats().consecutive_failures, 0);
+}
+
+TEST_F(PluginHost, ATimeoutAlsoReplacesTheInstance) {
+  Limits limits;
+  limits.call_timeout_ms = 200;
+  auto spin = load("infinite_loop", Hook::kAllocation, "{}", limits);
+  ASSERT_TRUE(spin);
+  EXPECT_FALSE((*spin)->run(kRows).applied);
+  EXPECT_FALSE((*spin)->run(kRows).applied);
+  EXPECT_EQ((*spin)->stats().instantiations, 2u) << "one instance per failed call";
+}
+
+// V8's trap handler (on by default) claims only faults in wasm code: a crash in host code after a
+// plugin trapped out of bounds still reaches the previous SIGSEGV handler (ASan's in sanitizer
+// builds) instead of being swallowed or looping.
+TEST_F(PluginHost, HostCrashesStillReachTheUsualHandler) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto p = load("out_of_bounds", Hook::kAllocation);
+        if (p && !(*p)->run(kRows).applied) {
+          // Not null (UBSan would stop a null store first): a real fault at an unmapped page.
+          volatile int* volatile nowhere = reinterpret_cast<volatile int*>(std::uintptr_t{16});
+          *nowhere = 1;
+        }
+      },
+      "");
+}
+
+// A response the host rejects (here: not JSON) fails the call even though the guest returned
+// normally: that instance is not reused either.
+TEST_F(PluginHost, ARejectedResponseAlsoReplacesTheInstance) {
+  auto p = load("invalid_json", Hook::kAllocation);
+  ASSERT_TRUE(p);
+  EXPECT_FALSE((*p)->run(kRows).applied);
+  EXPECT_FALSE((*p)->run(kRows).applied);
+  EXPECT_EQ((*p)->stats().instantiations, 2u);
+}
+
+// A guest that leaks keeps its memory across calls until malloc fails at the declared maximum
+// (64 MiB, within the cap): that call fails by the policy and the instance is replaced.
+TEST_F(PluginHost, LeakingPluginFailsAtTheCapAndIsReplaced) {
+  auto p = load("call_counter", Hook::kAllocation, R"({"leakBytes":8388608})");
+  ASSERT_TRUE(p) << p.error().message;
+  const std::vector<std::string> row = {kRows[0]};
+  int successes_before_failure = 0;
+  HookResult r;
+  for (int i = 0; i < 20; ++i) {
+    r = (*p)->run(row);
+    if (!r.applied) break;
+    EXPECT_TRUE(r.items[0].starts_with(fmt::format(R"({{"call":{},)", i + 1))) << r.items[0];
+    ++successes_before_failure;
+  }
+  ASSERT_FALSE(r.applied) << "the leak never hit the cap";
+  EXPECT_GE(successes_before_failure, 5);
+  EXPECT_LE(successes_before_failure, 8);
+  EXPECT_NE(r.failure.find("out of memory (leaking on purpose)"), std::string::npos) << r.failure;
+  EXPECT_EQ(r.items[0], R"({"pluginStatus":"error",)" + kRows[0].substr(1));
+  HookResult next = (*p)->run(row);
+  ASSERT_TRUE(next.applied) << next.failure;
+  EXPECT_EQ(next.items[0].substr(0, 10), R"({"call":1,)") << "fresh instance, fresh memory";
+  EXPECT_EQ((*p)->stats().instantiations, 2u);
+}
+
+// The host frees every request and response in the guest (trimtab_free): many times the
+// plugin's 4 MiB maximum passes through one instance.
+TEST_F(PluginHost, ReusedInstanceGetsItsBuffersBack) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < 1000; ++i) rows.push_back(kRows[static_cast<std::size_t>(i) % 3]);
+  std::size_t bytes = 0;
+  for (const auto& row : rows) bytes += row.size();
+  auto p = load("call_counter_4m", Hook::kAllocation);
+  ASSERT_TRUE(p) << p.error().message;
+  const int calls = static_cast<int>((12u << 20) / bytes) + 1;  // 12 MiB each way
+  for (int i = 0; i < calls; ++i) {
+    HookResult r = (*p)->run(rows);
+    ASSERT_TRUE(r.applied) << "call " << i << ": " << r.failure;
+    ASSERT_TRUE(r.items[999].starts_with(fmt::format(R"({{"call":{},)", i + 1)));
+  }
+  EXPECT_EQ((*p)->stats().instantiations, 1u);
 }
 
 // The host side of the boundary: any packed (ptr, len) a plugin returns is checked, never
