@@ -1,5 +1,6 @@
 // `trimtab plan`: the capacity planner (plan/): scheduling replay of openb traces with the FGD
-// paper's policies and Trimtab's, and node-pool sizing against the pricing catalog.
+// paper's policies and Trimtab's, node-pool sizing against the pricing catalog, and
+// consolidation plans for a cluster in a store.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -10,9 +11,13 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cost/window.h"
+#include "plan/consolidate.h"
+#include "plan/from_store.h"
 #include "plan/openb.h"
 #include "plan/replay.h"
 #include "plan/sizing.h"
+#include "model/time_format.h"
 #include "pricing/catalog.h"
 
 namespace trimtab::cli {
@@ -25,9 +30,20 @@ constexpr const char* kPlanUsage =
     "      Replay an openb trace (FGD paper protocol); policies: random, dotprod, clustering,\n"
     "      packing, bestfit, fgd, trimtab. Prints GPU allocation, unallocated GPU % and\n"
     "      fragmentation as the arrived load grows.\n"
-    "  trimtab plan size --pods FILE [--catalog aws|gcp|azure] [--region R] [--spot-ok]\n"
-    "      [--target-utilization 0.8] [--families F[,F...]] [--format table|json]\n"
-    "      Cheapest node-pool mix for the pods, with Karpenter-style FFD and the LP bound.\n";
+    "  trimtab plan size --pods FILE | --store PATH [--window 7d] [--cluster C]\n"
+    "      [--catalog aws|gcp|azure] [--region R] [--spot-ok] [--target-utilization 0.8]\n"
+    "      [--families F[,F...]] [--format table|json]\n"
+    "      Cheapest node-pool mix for the pods (an openb pod list, or the store's pods at the\n"
+    "      end of the window), with Karpenter-style FFD and the LP bound.\n"
+    "  trimtab plan consolidate --store PATH [--window 7d] [--cluster C] [--max-disruption N]\n"
+    "      [--deadline 5s] [--min-saving USD] [--balanced-k 2] [--catalog aws|gcp|azure]\n"
+    "      [--region R] [--spot-ok] [--families F[,F...]] [--no-replace] [--threads 2]\n"
+    "      [--format table|json]\n"
+    "      Consolidation plan for the cluster at the end of the window: nodes to delete or\n"
+    "      replace with cheaper types, pod moves, monthly saving, disruption, and why each node\n"
+    "      was or was not chosen; compared with Karpenter's single- and multi-node methods.\n"
+    "      --min-saving: monthly USD per disruption unit (node + its evicted pods) required to\n"
+    "      act; default Karpenter's balanced rule with k = --balanced-k.\n";
 
 Result<double> number(const Args& args, const std::string& flag, double fallback, double min,
                       double max) {
@@ -162,29 +178,287 @@ std::string mixJson(const std::vector<plan::NodeCount>& mix) {
   return out + "]";
 }
 
-int cmdSize(const std::vector<std::string>& argv) {
-  auto args = Args::parse(
-      "plan size", argv,
-      {"pods", "store", "catalog", "region", "target-utilization", "families", "format"},
-      {"spot-ok"});
+// --window (default 7d) relative to now, --store, --cluster: the cluster at the window's end.
+Result<plan::StoreCluster> loadStoreCluster(const Args& args, const std::string& command) {
+  auto window = cost::parseWindow(args.valueOr("window", "7d"), nowSeconds());
+  if (!window) return fail(window.error().withContext(command + ": --window"));
+  const cost::Window w = alignToHours(*window);
+  auto store = openStore(args, store::OpenMode::kReadOnly);
+  if (!store) return tl::unexpected(store.error());
+  plan::StoreClusterOptions options;
+  options.cluster = args.valueOr("cluster", "");
+  options.window_start = w.start;
+  options.window_end = w.end;
+  return plan::readStoreCluster(**store, pricing::Catalog::builtin(), options);
+}
+
+// "5s", "250ms", "1m" or plain seconds.
+Result<int> deadlineMs(const std::string& text) {
+  double scale = 1000;
+  std::string number = text;
+  if (text.ends_with("ms")) {
+    scale = 1;
+    number = text.substr(0, text.size() - 2);
+  } else if (text.ends_with("s")) {
+    number = text.substr(0, text.size() - 1);
+  } else if (text.ends_with("m")) {
+    scale = 60000;
+    number = text.substr(0, text.size() - 1);
+  }
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(number, &used);
+    if (used == number.size() && std::isfinite(v) && v > 0 && v * scale <= 3600000) {
+      return static_cast<int>(std::max(1.0, v * scale));
+    }
+  } catch (const std::exception&) {
+  }
+  return fail(ErrorCode::kInvalidArgument,
+              fmt::format("plan consolidate: --deadline \"{}\": want a duration such as 5s, "
+                          "500ms or 1m (at most 1h)",
+                          text));
+}
+
+std::string usd(double v) { return "$" + money(v); }
+
+int cmdConsolidate(const std::vector<std::string>& argv) {
+  auto args = Args::parse("plan consolidate", argv,
+                          {"store", "window", "cluster", "max-disruption", "deadline", "format",
+                           "min-saving", "balanced-k", "catalog", "region", "families", "threads",
+                           "variants"},
+                          {"spot-ok", "no-replace"});
   if (!args) {
     printError(args.error());
     return kExitUsage;
   }
-  if (args->value("store")) {
-    return usageError("plan size: --store is not supported yet; export the pods with --pods FILE");
+  if (!args->value("store")) return usageError("plan consolidate: --store PATH is required");
+  const std::string format = args->valueOr("format", "table");
+  if (format != "table" && format != "json") {
+    return usageError(fmt::format("plan consolidate: --format \"{}\": want table or json", format));
+  }
+  plan::ConsolidateOptions options;
+  auto max_disruption = args->integer("max-disruption", -1, -1, 1000000000);
+  auto threads = args->integer("threads", 2, 1, 64);
+  auto variants = args->integer("variants", 6, 1, 64);
+  auto min_saving = number(*args, "min-saving", -1, 0, 1e12);
+  auto balanced_k = number(*args, "balanced-k", 2, 0.001, 1e6);
+  auto deadline = deadlineMs(args->valueOr("deadline", "5s"));
+  for (const Error* e : {max_disruption ? nullptr : &max_disruption.error(),
+                         threads ? nullptr : &threads.error(),
+                         variants ? nullptr : &variants.error(),
+                         min_saving ? nullptr : &min_saving.error(),
+                         balanced_k ? nullptr : &balanced_k.error(),
+                         deadline ? nullptr : &deadline.error()}) {
+    if (e) {
+      printError(*e);
+      return kExitUsage;
+    }
+  }
+  options.max_disruption = static_cast<int>(*max_disruption);
+  options.threads = static_cast<int>(*threads);
+  options.variants = static_cast<int>(*variants);
+  options.min_saving_per_disruption_usd = args->value("min-saving") ? *min_saving : -1;
+  options.balanced_k = *balanced_k;
+  options.deadline_ms = *deadline;
+
+  auto sc = loadStoreCluster(*args, "plan consolidate");
+  if (!sc) {
+    printError(sc.error());
+    return exitCodeFor(sc.error());
+  }
+  plan::ClusterDescription& cluster = sc->description;
+
+  // Replacement types: allocatable capacity (utilisation 1) of the cluster's provider.
+  plan::SizingOptions sizing;
+  sizing.target_utilization = 1.0;
+  sizing.spot_ok = args->flag("spot-ok");
+  sizing.families = splitList(args->valueOr("families", ""));
+  sizing.provider = sc->provider != pricing::Provider::kUnknown ? sc->provider : pricing::Provider::kAws;
+  sizing.region = args->valueOr("region", sc->region);
+  if (!sc->arch.empty()) {
+    sizing.architectures = {sc->arch};  // images are built for the cluster's architecture
+  } else {
+    cluster.notes.push_back("replacement types: the nodes' CPU architecture is mixed or unknown; "
+                            "every architecture is offered");
+  }
+  if (auto c = args->value("catalog")) {
+    auto provider = pricing::parseProvider(*c);
+    if (!provider || *provider == pricing::Provider::kUnknown) {
+      return usageError(fmt::format("plan consolidate: --catalog \"{}\": want aws, gcp or azure", *c));
+    }
+    sizing.provider = *provider;
+  }
+  if (!args->flag("no-replace")) {
+    auto replacements = plan::catalogOptions(pricing::Catalog::builtin(), sizing);
+    if (!replacements && !args->value("region") && !sizing.region.empty()) {
+      cluster.notes.push_back(fmt::format(
+          "replacement prices: region {} is not in the catalog; using {}", sizing.region,
+          pricing::Catalog::catalogRegion(sizing.provider)));
+      sizing.region.clear();
+      replacements = plan::catalogOptions(pricing::Catalog::builtin(), sizing);
+    }
+    if (!replacements) {
+      printError(replacements.error());
+      return exitCodeFor(replacements.error());
+    }
+    options.replacements = std::move(*replacements);
+  } else {
+    cluster.notes.push_back("replacement: disabled by --no-replace (delete actions only)");
+  }
+
+  auto plan_result = plan::consolidate(cluster, options);
+  if (!plan_result) {
+    printError(plan_result.error());
+    return exitCodeFor(plan_result.error());
+  }
+  const plan::ConsolidationPlan& p = *plan_result;
+  if (auto ok = plan::verifyPlan(cluster, p, options); !ok) {
+    printError(ok.error().withContext("plan consolidate: internal check of the plan failed"));
+    return kExitError;
+  }
+  if (format == "json") {
+    std::printf("%s\n", plan::planJson(cluster, p).c_str());
+    return kExitOk;
+  }
+  std::size_t ds = 0, pinned = 0;
+  for (const auto& pod : cluster.pods) {
+    ds += pod.role == plan::PodRole::kDaemonSet ? 1 : 0;
+    pinned += pod.role == plan::PodRole::kPinned ? 1 : 0;
+  }
+  std::printf("cluster %s at %s: %zu nodes (%s/month), %zu pods (%zu DaemonSet, %zu pinned)\n",
+              cluster.cluster.c_str(), model::formatRfc3339(sc->hour_start).c_str(),
+              cluster.nodes.size(), usd(p.cluster_monthly_usd).c_str(), cluster.pods.size(), ds,
+              pinned);
+  std::printf("PDBs: %s\n", cluster.pdbs_known ? "in store" : "not in store");
+  if (p.pools.empty()) {
+    std::printf("savings vs disruption: act only when the monthly saving per disruption unit (a "
+                "node + each pod it evicts) is at least %s (%s)\n",
+                usd(p.threshold_usd).c_str(), p.threshold_rule.c_str());
+  } else {
+    std::printf("savings vs disruption: act only when the monthly saving per disruption unit (a "
+                "node + each pod it evicts) is at least the pool's threshold (Karpenter balanced "
+                "rule, k=%g: pool cost / pool disruption units / k; --min-saving overrides):\n",
+                options.balanced_k);
+    for (const auto& pt : p.pools) {
+      std::printf("  %s: %d nodes, %s/month, %.0f units -> %s per unit\n", pt.pool.c_str(),
+                  pt.nodes, usd(pt.monthly_usd).c_str(), pt.disruption_units,
+                  usd(pt.threshold_usd).c_str());
+    }
+  }
+  std::printf("max disruption: %s pods; replacement types: %zu (%s%s%s)\n",
+              options.max_disruption < 0 ? "unlimited" : std::to_string(options.max_disruption).c_str(),
+              options.replacements.size(), std::string(pricing::providerName(sizing.provider)).c_str(),
+              sc->arch.empty() ? "" : (", " + sc->arch).c_str(), sizing.spot_ok ? ", spot allowed" : "");
+  std::printf("search: %d of %d orderings evaluated%s in %.0f ms; best: %s\n\n",
+              p.variants_evaluated, p.variants_total, p.deadline_hit ? " (deadline reached)" : "",
+              p.elapsed_ms, p.chosen_variant.c_str());
+  if (p.actions.empty()) std::printf("no action: nothing can be removed or replaced profitably\n\n");
+  for (std::size_t ai = 0; ai < p.actions.size(); ++ai) {
+    const auto& a = p.actions[ai];
+    std::printf("action %zu: %s %zu node(s)%s: saving %s/month (%s/h - %s/h), %d pods evicted, "
+                "%.0f disruption units (%s per unit)\n",
+                ai + 1, a.kind == plan::ActionKind::kDelete ? "delete" : "replace", a.removed.size(),
+                a.added.empty() ? "" : fmt::format(" with {} new", a.added.size()).c_str(),
+                usd(a.monthlySaving()).c_str(), usd(a.removed_hourly_usd).c_str(),
+                usd(a.added_hourly_usd).c_str(), a.evicted, a.disruption,
+                usd(a.disruption > 0 ? a.monthlySaving() / a.disruption : 0).c_str());
+    for (int n : a.removed) {
+      const auto& node = cluster.nodes[static_cast<std::size_t>(n)];
+      std::printf("  remove %s (%s, %s/h)\n", node.spec.name.c_str(), node.instance_type.c_str(),
+                  fmt::format("${:.4f}", node.hourly_usd).c_str());
+    }
+    for (const auto& added : a.added) {
+      std::string where;
+      if (auto z = added.labels.find("topology.kubernetes.io/zone"); z != added.labels.end())
+        where = ", zone " + z->second;
+      std::printf("  add    %s (%s%s, %s/h%s)\n", added.name.c_str(),
+                  added.option.instance_type.c_str(), added.option.spot ? ", spot" : "",
+                  fmt::format("${:.4f}", added.option.hourly_usd).c_str(), where.c_str());
+    }
+    for (const auto& m : a.moves) {
+      const auto& pod = cluster.pods[m.pod];
+      std::printf("  move   %s: %s -> %s\n", pod.spec.name.c_str(),
+                  cluster.nodes[static_cast<std::size_t>(pod.node)].spec.name.c_str(),
+                  m.target_name.c_str());
+    }
+    std::printf("\n");
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t u = 0; u < cluster.nodes.size(); ++u) {
+    const auto& node = cluster.nodes[u];
+    rows.push_back({node.spec.name, node.instance_type, fmt::format("{:.4f}", node.hourly_usd),
+                    node.price_source, p.verdicts[u].removed ? "remove" : "keep"});
+  }
+  printTable({"NODE", "TYPE", "$/HOUR", "PRICE", "PLAN"}, rows);
+  std::printf("\nwhy:\n");
+  for (std::size_t u = 0; u < cluster.nodes.size(); ++u) {
+    std::printf("  %s: %s\n", cluster.nodes[u].spec.name.c_str(), p.verdicts[u].reason.c_str());
+  }
+  std::printf("\n");
+  rows.clear();
+  for (const auto& s : p.strategies) {
+    rows.push_back({s.name, std::to_string(s.nodes_removed), std::to_string(s.nodes_added),
+                    std::to_string(s.evicted), money(s.monthly_saving_usd)});
+  }
+  printTable({"STRATEGY (same limits)", "NODES REMOVED", "ADDED", "EVICTED", "$/MONTH SAVED"}, rows);
+  std::printf("\nplan: saves %s/month (%.1f%% of the cluster), %d pods evicted\n",
+              usd(p.monthly_saving_usd).c_str(),
+              p.cluster_monthly_usd > 0 ? p.monthly_saving_usd / p.cluster_monthly_usd * 100 : 0.0,
+              p.evicted);
+  for (const auto& note : cluster.notes) std::printf("note: %s\n", note.c_str());
+  return kExitOk;
+}
+
+int cmdSize(const std::vector<std::string>& argv) {
+  auto args = Args::parse("plan size", argv,
+                          {"pods", "store", "window", "cluster", "catalog", "region",
+                           "target-utilization", "families", "format"},
+                          {"spot-ok"});
+  if (!args) {
+    printError(args.error());
+    return kExitUsage;
   }
   const auto pods_path = args->value("pods");
-  if (!pods_path) return usageError("plan size: --pods FILE is required");
+  const bool from_store = args->value("store").has_value();
+  if (!pods_path && !from_store) return usageError("plan size: --pods FILE or --store PATH is required");
+  if (pods_path && from_store) return usageError("plan size: give --pods or --store, not both");
   plan::SizingOptions options;
-  const std::string catalog_name = args->valueOr("catalog", "aws");
+  std::vector<plan::PodSpec> store_pods;
+  std::string source_note;
+  if (from_store) {
+    auto sc = loadStoreCluster(*args, "plan size");
+    if (!sc) {
+      printError(sc.error());
+      return exitCodeFor(sc.error());
+    }
+    std::size_t overhead = 0;
+    for (const auto& p : sc->description.pods) {
+      if (p.role == plan::PodRole::kDaemonSet) {
+        ++overhead;
+        continue;
+      }
+      plan::PodSpec spec = p.spec;
+      spec.gpu_model_mask = 0;
+      store_pods.push_back(std::move(spec));
+    }
+    source_note = fmt::format(
+        "cluster {} at {}: {} pods on {} nodes ({} DaemonSet pods not sized)\n",
+        sc->description.cluster, model::formatRfc3339(sc->hour_start), store_pods.size(),
+        sc->description.nodes.size(), overhead);
+    if (!args->value("catalog") && sc->provider != pricing::Provider::kUnknown) {
+      options.provider = sc->provider;
+      if (!args->value("region")) options.region = sc->region;
+    }
+  }
+  const std::string catalog_name =
+      args->valueOr("catalog", std::string(pricing::providerName(options.provider)));
   auto provider = pricing::parseProvider(catalog_name);
   if (!provider || *provider == pricing::Provider::kUnknown) {
     return usageError(
         fmt::format("plan size: --catalog \"{}\": want aws, gcp or azure", catalog_name));
   }
   options.provider = *provider;
-  options.region = args->valueOr("region", "");
+  if (args->value("region")) options.region = args->valueOr("region", "");
   options.spot_ok = args->flag("spot-ok");
   auto util = number(*args, "target-utilization", 0.8, 0.01, 1.0);
   if (!util) {
@@ -198,12 +472,17 @@ int cmdSize(const std::vector<std::string>& argv) {
     return usageError(fmt::format("plan size: --format \"{}\": want table or json", format));
   }
   plan::GpuModels models;
-  auto pods = plan::readOpenbPodsAddingModels(*pods_path, models);
+  auto pods = from_store ? Result<std::vector<plan::PodSpec>>(std::move(store_pods))
+                         : plan::readOpenbPodsAddingModels(*pods_path, models);
   if (!pods) {
     printError(pods.error());
     return kExitError;
   }
   auto instance_options = plan::catalogOptions(pricing::Catalog::builtin(), options);
+  if (!instance_options && from_store && !options.region.empty() && !args->value("region")) {
+    options.region.clear();  // the cluster's region is not in the catalog: its catalog region
+    instance_options = plan::catalogOptions(pricing::Catalog::builtin(), options);
+  }
   if (!instance_options) {
     printError(instance_options.error());
     return exitCodeFor(instance_options.error());
@@ -230,6 +509,7 @@ int cmdSize(const std::vector<std::string>& argv) {
         unplaceable.c_str());
     return kExitOk;
   }
+  std::fputs(source_note.c_str(), stdout);
   std::printf("%zu pods (%zu sized), %zu instance options (%s%s, utilisation %.0f%%)\n\n",
               pods->size(), r->pods_sized, instance_options->size(),
               std::string(pricing::providerName(options.provider)).c_str(),
@@ -267,10 +547,9 @@ int cmdPlan(const std::vector<std::string>& argv) {
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "replay") return cmdReplay(rest);
   if (argv[0] == "size") return cmdSize(rest);
-  if (argv[0] == "consolidate") {
-    return usageError("plan consolidate: not implemented yet (see docs/planner.md)");
-  }
-  return usageError(fmt::format("plan: unknown subcommand \"{}\" (want replay or size)", argv[0]));
+  if (argv[0] == "consolidate") return cmdConsolidate(rest);
+  return usageError(
+      fmt::format("plan: unknown subcommand \"{}\" (want replay, size or consolidate)", argv[0]));
 }
 
 const CommandRegistration kReg{{"plan", kPlanUsage, &cmdPlan}};

@@ -536,6 +536,13 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
+std::string normalizeArch(std::string_view arch) {
+  const std::string a = lower(arch);
+  if (a == "amd64" || a == "x64" || a == "x86_64") return "amd64";
+  if (a == "arm64" || a == "aarch64") return "arm64";
+  return "";
+}
+
 Result<std::vector<InstanceOption>> catalogOptions(const pricing::Catalog& catalog,
                                                    const SizingOptions& options) {
   if (options.target_utilization <= 0 || options.target_utilization > 1) {
@@ -549,6 +556,12 @@ Result<std::vector<InstanceOption>> catalogOptions(const pricing::Catalog& catal
   std::vector<InstanceOption> all;
   for (const pricing::InstanceType* row : catalog.byProvider(options.provider)) {
     if (row->region != region || row->vcpu <= 0 || row->memory_gib <= 0) continue;
+    if (!options.architectures.empty()) {
+      const std::string arch = normalizeArch(row->arch);
+      bool keep = arch.empty();
+      for (const auto& a : options.architectures) keep = keep || normalizeArch(a) == arch;
+      if (!keep) continue;
+    }
     if (!options.families.empty()) {
       const std::string name = lower(row->instance_type);
       bool keep = false;

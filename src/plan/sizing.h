@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/error.h"
@@ -44,7 +45,13 @@ struct SizingOptions {
   double spot_interruption_allowance = 0.10;  // spot price x (1 + allowance)
   double target_utilization = 0.8;            // of allocatable CPU and memory
   std::vector<std::string> families;  // instance type prefixes to keep ("m5", "c6i"); empty = all
+  // CPU architectures to keep ("amd64", "arm64"; the catalog's "x64"/"Arm64" are normalised);
+  // empty = all. Rows without an architecture are kept.
+  std::vector<std::string> architectures;
 };
+
+// "amd64" for amd64/x64/x86_64, "arm64" for arm64/Arm64/aarch64, "" otherwise.
+std::string normalizeArch(std::string_view arch);
 
 // Options from the catalog, dominated ones removed (another option at most as expensive with at
 // least the capacity in every dimension). Error when nothing is left.
