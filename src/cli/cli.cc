@@ -589,6 +589,32 @@ static std::string usageText() {
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "help") {
+    // `trimtab help <command>`: that command's entries of the usage (each starts with
+    // "  trimtab <command>" and runs until the next entry).
+    const std::string text = usageText();
+    const std::string prefix = "  trimtab " + args[1];
+    std::string out;
+    bool in = false;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t end = std::min(text.find('\n', pos), text.size());
+      const std::string_view line(text.data() + pos, end - pos);
+      if (line.starts_with("  trimtab ")) {
+        in = line.starts_with(prefix) && (line.size() == prefix.size() || line[prefix.size()] == ' ');
+      } else if (!line.starts_with("      ")) {
+        in = false;
+      }
+      if (in) out.append(line).push_back('\n');
+      pos = end + 1;
+    }
+    if (out.empty()) {
+      std::fprintf(stderr, "trimtab: help: unknown command \"%s\" (see `trimtab help`)\n", args[1].c_str());
+      return kExitUsage;
+    }
+    std::fputs(out.c_str(), stdout);
+    return kExitOk;
+  }
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::fputs(usageText().c_str(), args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : kExitOk;

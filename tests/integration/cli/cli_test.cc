@@ -167,4 +167,25 @@ TEST(CliDemoOut, RefusesToClearADirectoryItDidNotMake) {
   fs::remove_all(dir);
 }
 
+TEST(CliHelp, HelpForOneCommandPrintsOnlyItsEntries) {
+  const CommandResult all = trimtab("help");
+  EXPECT_EQ(all.exit_code, 0);
+  for (const char* command : {"backfill", "agent", "plan", "recommend", "allocation"}) {
+    EXPECT_NE(all.out.find(std::string("  trimtab ") + command + " "), std::string::npos) << command;
+    const CommandResult one = trimtab(std::string("help ") + command);
+    EXPECT_EQ(one.exit_code, 0) << command;
+    EXPECT_EQ(one.out.rfind(std::string("  trimtab ") + command + " ", 0), 0u) << one.out;
+    EXPECT_LT(one.out.size(), all.out.size() / 2) << command;
+    std::istringstream lines(one.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("  trimtab ", 0) == 0) {
+        EXPECT_EQ(line.rfind(std::string("  trimtab ") + command, 0), 0u) << line;
+      }
+    }
+  }
+  const CommandResult unknown = trimtab("help nosuchcommand");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown command \"nosuchcommand\""), std::string::npos) << unknown.err;
+}
+
 }  // namespace
