@@ -152,17 +152,35 @@ struct Agent::Impl : server::Handler {
   std::vector<std::thread> reflector_threads;
   std::atomic<bool> reflectors_stop{false};
 
-  // The objects to fold with: null without --kube; waits (bounded) for the first lists.
+  bool waited_for_lists = false;
+
+  // The objects to fold with: null without --kube. The first call waits (up to a minute) for
+  // every kind's first list; later calls take the objects as they are.
   std::optional<model::Inventory> inventory() {
     if (reflectors.empty()) return std::nullopt;
-    for (int i = 0; i < 600; ++i) {
+    for (int i = 0; i < 600 && !waited_for_lists; ++i) {
       bool all = true;
       for (const auto& r : reflectors) all = all && r->lists() > 0;
       if (all || stopping) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    waited_for_lists = true;
     return cluster_state.inventory();
   }
+
+  // Builds the inventory on first use only: most flushes have nothing to fold.
+  struct LazyInventory {
+    Impl& impl;
+    bool built = false;
+    std::optional<model::Inventory> value;
+    const model::Inventory* get() {
+      if (!built) {
+        value = impl.inventory();
+        built = true;
+      }
+      return value ? &*value : nullptr;
+    }
+  };
   std::int64_t pull_step_ms = 0;          // detected once, then reused
   std::mutex fold_mutex;          // held for whole folds
   std::atomic<UnixSeconds> flushed_until{0};  // hours before this are folded
@@ -352,11 +370,10 @@ struct Agent::Impl : server::Handler {
       std::lock_guard<std::mutex> rlock(refold_mutex);
       again.swap(refold);
     }
-    const std::optional<model::Inventory> objects = inventory();
-    const model::Inventory* objects_ptr = objects ? &*objects : nullptr;
+    LazyInventory objects{*this, false, std::nullopt};
     for (UnixSeconds hour : again) {
       auto report =
-          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects_ptr);
+          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects.get());
       if (!report) {
         fold_errors++;
         std::lock_guard<std::mutex> rlock(refold_mutex);
@@ -379,7 +396,7 @@ struct Agent::Impl : server::Handler {
     for (; hour + 3600 <= last_complete_end && hour < data_end; hour += 3600) {
       folding_until = hour + 3600;  // before the WAL scan: see noteLate()
       auto report =
-          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects_ptr);
+          foldHour(*wal, *writer, options.cluster, options.pricing_file, hour, options.context_seconds, objects.get());
       if (!report) {
         fold_errors++;
         log.log("error", "fold", fmt::format("folding {} failed: {}", cost::formatRfc3339(static_cast<double>(hour)),
