@@ -164,6 +164,15 @@ GpuMask lowestFreeGpus(const NodeState& state, int count) {
   return found == count ? mask : 0;
 }
 
+GpuMask simpleDevicesFor(const NodeState& state, const PodSpec& pod) {
+  if (!pod.wantsGpu()) return 0;
+  if (pod.isGpuShare()) {
+    const int g = bestFitGpu(state, pod.gpu_milli);
+    return g < 0 ? 0 : GpuMask{1} << g;
+  }
+  return lowestFreeGpus(state, pod.num_gpu);
+}
+
 int bestFitGpu(const NodeState& state, int gpu_milli) {
   int best = -1;
   for (int i = 0; i < state.gpu_count; ++i) {

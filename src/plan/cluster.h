@@ -144,6 +144,9 @@ using GpuMask = std::uint32_t;
 GpuMask lowestFreeGpus(const NodeState& state, int count);
 // The fitting device with the least free milli (lowest index on ties); -1 if none fits.
 int bestFitGpu(const NodeState& state, int gpu_milli);
+// The devices a pod would take by the simple rule (best-fit device for a GPU share, lowest free
+// devices for whole GPUs); 0 for CPU-only pods and when nothing fits.
+GpuMask simpleDevicesFor(const NodeState& state, const PodSpec& pod);
 
 // Places pod on state using devices gpus (ignored for CPU-only pods). Error (and state
 // unchanged) when the placement violates a capacity rule or the device set is wrong.

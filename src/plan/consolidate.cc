@@ -30,18 +30,9 @@ constexpr std::size_t kKarpenterMaxCandidates = 100;
 double cores(std::int64_t milli) { return static_cast<double>(milli) / 1000.0; }
 double gib(std::int64_t mib) { return static_cast<double>(mib) / 1024.0; }
 
-GpuMask devicesFor(const NodeState& s, const PodSpec& p) {
-  if (!p.wantsGpu()) return 0;
-  if (p.isGpuShare()) {
-    const int g = bestFitGpu(s, p.gpu_milli);
-    return g < 0 ? 0 : GpuMask{1} << g;
-  }
-  return lowestFreeGpus(s, p.num_gpu);
-}
-
 bool tryPlace(NodeState& s, const PodSpec& p) {
   if (checkCapacity(s, p) != FitFailure::kNone) return false;
-  const GpuMask g = devicesFor(s, p);
+  const GpuMask g = simpleDevicesFor(s, p);
   if (p.wantsGpu() && g == 0) return false;
   return place(s, p, g).has_value();
 }
@@ -236,7 +227,7 @@ int findTarget(Sim& sim, const PodSpec& pod, bool first_fit) {
     const auto u = static_cast<std::size_t>(node);
     if (sim.removed[u]) continue;
     if (checkFit(c.nodes[u].spec, sim.states[u], pod) != FitFailure::kNone) continue;
-    if (pod.wantsGpu() && devicesFor(sim.states[u], pod) == 0) continue;
+    if (pod.wantsGpu() && simpleDevicesFor(sim.states[u], pod) == 0) continue;
     if (first_fit) return node;
     const NodeSpec& s = c.nodes[u].spec;
     const double score =
@@ -1213,7 +1204,7 @@ Status verifyPlan(const ClusterDescription& cluster, const ConsolidationPlan& pl
     if (ff != FitFailure::kNone)
       return fail(ErrorCode::kInvalidArgument,
                   fmt::format("pod {} does not fit {}: {}", p.name, specs[t].name, describe(ff)));
-    const GpuMask g = devicesFor(states[t], p);
+    const GpuMask g = simpleDevicesFor(states[t], p);
     if (p.wantsGpu() && g == 0)
       return fail(ErrorCode::kInvalidArgument, fmt::format("pod {}: no devices on {}", p.name, specs[t].name));
     if (auto st = place(states[t], p, g); !st)

@@ -53,18 +53,9 @@ std::array<double, kDims> capacity(const InstanceOption& o) {
           static_cast<double>(o.gpu_count) * kMilliPerGpu, static_cast<double>(o.max_pods)};
 }
 
-GpuMask devicesFor(const NodeState& s, const PodSpec& p) {
-  if (!p.wantsGpu()) return 0;
-  if (p.isGpuShare()) {
-    const int g = bestFitGpu(s, p.gpu_milli);
-    return g < 0 ? 0 : GpuMask{1} << g;
-  }
-  return lowestFreeGpus(s, p.num_gpu);
-}
-
 bool tryPlace(NodeState& s, const PodSpec& p, GpuMask* used = nullptr) {
   if (checkCapacity(s, p) != FitFailure::kNone) return false;
-  const GpuMask g = devicesFor(s, p);
+  const GpuMask g = simpleDevicesFor(s, p);
   if (p.wantsGpu() && g == 0) return false;
   if (!place(s, p, g)) return false;
   if (used) *used = g;
