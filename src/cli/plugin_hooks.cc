@@ -73,6 +73,12 @@ std::string allocationRowJson(const cost::Allocation& a) {
   prop("controller", p.controller);
   prop("pod", p.pod);
   prop("container", p.container);
+  prop("runtimeClass", p.runtime_class);
+  if (p.wasm) {
+    o += first ? "" : ",";
+    first = false;
+    o += "\"wasm\":true";
+  }
   auto map = [&](std::string_view k, const cost::StringMap& m) {
     if (m.empty()) return;
     if (!first) o += ',';
