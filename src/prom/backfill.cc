@@ -97,7 +97,6 @@ Result<BackfillReport> backfill(Source& source, store::Store& store, const Backf
   }
 
   std::vector<Source::Task> inventory, usage;
-  std::vector<std::string> names;
   const std::string range = "[" + promDuration(step_ms - 1) + "]";
   for (const Family& f : kFamilies) {
     Source::Task t{std::string(f.name),

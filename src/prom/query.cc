@@ -177,10 +177,9 @@ std::string promDuration(std::int64_t milliseconds) {
   return fmt::format("{}ms", milliseconds);
 }
 
-Status decodeAnswer(std::string& body, std::string_view what, bool allow_partial, const SeriesFn& fn,
+Status decodeAnswer(std::string& body, std::string_view what, const SeriesFn& fn,
                     QueryStats* stats) {
   namespace od = simdjson::ondemand;
-  (void)allow_partial;  // enforced by the backend through partial_response=false
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   }
@@ -395,7 +394,7 @@ Status Source::queryInstant(std::string_view promql, std::int64_t time_ms, const
   const std::string what = fmt::format("query {}", promql);
   auto body = fetch(*impl_, options_, url, what, stats);
   if (!body) return fail(body.error());
-  return decodeAnswer(*body, what, options_.allow_partial, fn, stats);
+  return decodeAnswer(*body, what, fn, stats);
 }
 
 Result<std::optional<std::int64_t>> Source::detectScrapeIntervalMs(std::int64_t time_ms) {
@@ -457,7 +456,7 @@ Status Source::queryRangeAll(const std::vector<Task>& tasks, std::int64_t start_
         s = fail(body.error());
       } else {
         lock.unlock();  // deliveries are serial by construction: only task next_to_deliver runs here
-        s = decodeAnswer(*body, what, options_.allow_partial, [&](const Series& series) { fn(i, series); }, &ws);
+        s = decodeAnswer(*body, what, [&](const Series& series) { fn(i, series); }, &ws);
         lock.lock();
       }
       if (!s) {

@@ -14,8 +14,9 @@
 // Errors: a 4xx answer (bad_data, execution) is the query's fault — it is reported at once with
 // the backend's errorType and error, never retried; 429 and 5xx are retried by the HTTP client
 // (jittered backoff, Retry-After) and then reported as the backend being unavailable.
-// Warnings in an answer (Prometheus "warnings", Thanos partial responses) are collected; a partial
-// answer fails the query unless partial responses are allowed.
+// Warnings in an answer (Prometheus "warnings", Thanos partial responses) are collected. Every
+// query sends partial_response=false unless partial responses are allowed, so a Thanos querier
+// fails the query instead of answering without a store.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +60,7 @@ struct SourceOptions {
   int concurrency = 4;
   // Prometheus refuses more than 11,000 points per series in one query.
   std::int64_t max_points_per_series = 11'000;
-  // Accept answers that say they are partial (Thanos partial_response); default: fail them.
+  // Sent as partial_response=true|false (Thanos): whether a querier may answer without a store.
   bool allow_partial = false;
 };
 
@@ -124,7 +125,7 @@ class Source {
 // "warnings", "errorType", "error"}), calling fn for each series of a matrix or vector result.
 // `what` names the query in errors. Exposed for tests and the fuzzer. body must have at least
 // 64 bytes of capacity past its size (simdjson padding); decodeAnswer reserves it when not.
-Status decodeAnswer(std::string& body, std::string_view what, bool allow_partial, const SeriesFn& fn,
+Status decodeAnswer(std::string& body, std::string_view what, const SeriesFn& fn,
                     QueryStats* stats);
 
 }  // namespace trimtab::prom

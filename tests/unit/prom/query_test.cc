@@ -81,7 +81,7 @@ TEST(DecodeAnswer, MatrixWithWarnings) {
     {"values":[[1700000000,"2.5e3"]],"metric":{"pod":"c"}}]},"warnings":["partial: store down"]})";
   Collected c;
   QueryStats stats;
-  auto s = decodeAnswer(body, "q", false, c.fn(), &stats);
+  auto s = decodeAnswer(body, "q", c.fn(), &stats);
   ASSERT_TRUE(s) << s.error().message;
   ASSERT_EQ(c.labels.size(), 2u);
   EXPECT_EQ(c.labels[0], (std::map<std::string, std::string>{{"pod", "a\"b"}})) << "__name__ is dropped";
@@ -99,7 +99,7 @@ TEST(DecodeAnswer, MatrixWithWarnings) {
 TEST(DecodeAnswer, VectorAndErrors) {
   std::string v = R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"4"]}]}})";
   Collected c;
-  ASSERT_TRUE(decodeAnswer(v, "q", false, c.fn(), nullptr));
+  ASSERT_TRUE(decodeAnswer(v, "q", c.fn(), nullptr));
   ASSERT_EQ(c.points.size(), 1u);
   EXPECT_EQ(c.points[0][0], (std::pair<std::int64_t, double>{1000, 4}));
 
@@ -116,7 +116,7 @@ TEST(DecodeAnswer, VectorAndErrors) {
       {"not json", "answer is not a Prometheus API answer"},
   };
   for (Case& k : cases) {
-    auto s = decodeAnswer(k.body, "query_range up", false, [](const Series&) {}, nullptr);
+    auto s = decodeAnswer(k.body, "query_range up", [](const Series&) {}, nullptr);
     ASSERT_FALSE(s) << k.body;
     EXPECT_NE(s.error().message.find(k.expected), std::string::npos) << k.body << " -> " << s.error().message;
     EXPECT_EQ(s.error().message.rfind("query_range up: ", 0), 0u) << s.error().message;
