@@ -168,6 +168,10 @@ class Client {
   std::unique_ptr<Impl> impl_;
 };
 
+// Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - _ . ~), for
+// query parameter values.
+std::string urlEncode(std::string_view s);
+
 // Parses a Retry-After value (delta-seconds or IMF-fixdate) relative to now; nullopt if invalid.
 std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value, UnixSeconds now);
 

@@ -5,19 +5,6 @@
 namespace trimtab::kube {
 namespace {
 
-std::string urlEncode(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", static_cast<unsigned>(u));
-    }
-  }
-  return out;
-}
-
 const std::vector<std::pair<std::string, std::string>> kJsonHeaders = {
     {"Accept", "application/json"}};
 
@@ -123,7 +110,7 @@ Result<ListMeta> KubeClient::listWithRaw(Kind kind, const ListStreamDecoder::Bat
   while (true) {
     ++page;
     std::string url = fmt::format("{}{}?limit={}", config_.server, info.path, options_.page_size);
-    if (!token.empty()) url += "&continue=" + urlEncode(token);
+    if (!token.empty()) url += "&continue=" + http::urlEncode(token);
     http::Request req;
     req.url = url;
     req.headers = kJsonHeaders;
@@ -177,7 +164,7 @@ Result<WatchEnd> KubeClient::watch(Kind kind, std::string& resource_version,
   if (!http) return fail(http.error());
   std::string url = fmt::format(
       "{}{}?watch=true&allowWatchBookmarks=true&resourceVersion={}&timeoutSeconds={}",
-      config_.server, info.path, urlEncode(resource_version), options_.watch_timeout.count());
+      config_.server, info.path, http::urlEncode(resource_version), options_.watch_timeout.count());
   http::Request req;
   req.url = url;
   req.headers = kJsonHeaders;

@@ -33,22 +33,6 @@ std::string quote(std::string_view v) {
   return out;
 }
 
-std::string urlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Unix seconds with a millisecond fraction when needed ("1700000000", "1700000000.5").
 std::string apiTime(std::int64_t ms) {
   const std::int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
@@ -390,7 +374,7 @@ Status Source::queryRange(std::string_view promql, std::int64_t start_ms, std::i
 
 Status Source::queryInstant(std::string_view promql, std::int64_t time_ms, const SeriesFn& fn, QueryStats* stats) {
   const std::string url = fmt::format("{}/api/v1/query?query={}&time={}&partial_response={}", options_.url,
-                                      urlEncode(promql), apiTime(time_ms), options_.allow_partial ? "true" : "false");
+                                      http::urlEncode(promql), apiTime(time_ms), options_.allow_partial ? "true" : "false");
   const std::string what = fmt::format("query {}", promql);
   auto body = fetch(*impl_, options_, url, what, stats);
   if (!body) return fail(body.error());
@@ -445,7 +429,7 @@ Status Source::queryRangeAll(const std::vector<Task>& tasks, std::int64_t start_
       const std::string what = fmt::format("query_range {}", task.promql);
       const std::string url =
           fmt::format("{}/api/v1/query_range?query={}&start={}&end={}&step={}&partial_response={}", options_.url,
-                      urlEncode(task.promql), apiTime(start_ms), apiTime(end_ms), apiTime(step_ms),
+                      http::urlEncode(task.promql), apiTime(start_ms), apiTime(end_ms), apiTime(step_ms),
                       options_.allow_partial ? "true" : "false");
       auto body = fetch(*impl_, options_, url, what, &ws);
       std::unique_lock<std::mutex> lock(mutex);

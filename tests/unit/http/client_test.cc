@@ -16,6 +16,28 @@ namespace {
 
 namespace fixture = kube::fixture;
 
+// A loopback port that was free a moment ago (bound, read back, closed); -1 on failure.
+int unusedLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+TEST(UrlEncode, KeepsUnreservedAndPercentEncodesTheRest) {
+  EXPECT_EQ(urlEncode("aZ09-_.~"), "aZ09-_.~");
+  EXPECT_EQ(urlEncode("rate(x[5m]) > 0 & y=\"é\""), "rate%28x%5B5m%5D%29%20%3E%200%20%26%20y%3D%22%C3%A9%22");
+  EXPECT_EQ(urlEncode(""), "");
+}
+
 TEST(RetryAfter, SecondsAndHttpDate) {
   EXPECT_EQ(parseRetryAfter("120", 0), std::chrono::milliseconds(120'000));
   EXPECT_EQ(parseRetryAfter(" 0 ", 0), std::chrono::milliseconds(0));
@@ -73,15 +95,8 @@ TEST(Client, CreateChecksFiles) {
 
 // A port with nothing listening: connection refused, retried with backoff, then an error.
 TEST(Client, ConnectionRefusedIsRetriedWithBackoff) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);  // now closed: connects are refused
+  const int port = unusedLoopbackPort();  // nothing listens: connects are refused
+  ASSERT_GT(port, 0);
 
   std::vector<std::chrono::milliseconds> sleeps;
   Env env;
@@ -123,15 +138,8 @@ TEST(Client, SpeaksHttp2WhenTheServerOffersIt) {
   ASSERT_TRUE(fixture::makeCerts(dir + "/pki", &certs, &error)) << error;
   std::filesystem::create_directories(dir + "/www");
   kube::testutil::writeFile(dir + "/www/hello.txt", "hello over h2\n");
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
+  const int port = unusedLoopbackPort();
+  ASSERT_GT(port, 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
     const std::string p = std::to_string(port);
