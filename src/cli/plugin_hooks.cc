@@ -1,6 +1,7 @@
 #include "cli/plugin_hooks.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "cost/json.h"
 #include "plugin/config.h"
@@ -27,7 +29,22 @@ void setLabel(cost::StringMap& labels, const std::string& key, const std::string
 }
 
 void num(std::string& o, std::string_view key, double v) {
-  o += fmt::format(",\"{}\":{}", key, std::isfinite(v) ? cost::roundForResponse(v) : 0.0);
+  double r = std::isfinite(v) ? cost::roundForResponse(v) : 0.0;
+  if (!std::isfinite(r)) r = v;  // |v| so large that v x 1e5 overflowed; already integral
+  if (r == 0) r = 0;             // no "-0"
+  char buf[48];
+  char* p = buf;
+  *p++ = ',';
+  *p++ = '"';
+  p = std::copy(key.begin(), key.end(), p);
+  *p++ = '"';
+  *p++ = ':';
+  if (r == 0) {
+    *p++ = '0';
+  } else {
+    p = std::to_chars(p, buf + sizeof buf, r).ptr;  // shortest round-trip form
+  }
+  o.append(buf, p);
 }
 
 }  // namespace
@@ -52,17 +69,19 @@ Result<std::vector<std::unique_ptr<plugin::Plugin>>> loadPlugins(const std::stri
   return out;
 }
 
-std::string allocationRowJson(const cost::Allocation& a) {
-  std::string o = "{\"name\":";
+void appendAllocationRowJson(std::string& o, const cost::Allocation& a) {
+  o += "{\"name\":";
   cost::appendJsonString(o, a.name);
   o += ",\"properties\":{";
   bool first = true;
-  auto prop = [&](std::string_view k, const std::string& v) {
+  // `key` is a plain identifier: written as is, quoted.
+  auto prop = [&](std::string_view key, const std::string& v) {
     if (v.empty()) return;
     if (!first) o += ',';
     first = false;
-    cost::appendJsonString(o, k);
-    o += ':';
+    o += '"';
+    o += key;
+    o += "\":";
     cost::appendJsonString(o, v);
   };
   const cost::AllocationProperties& p = a.properties;
@@ -79,12 +98,13 @@ std::string allocationRowJson(const cost::Allocation& a) {
     first = false;
     o += "\"wasm\":true";
   }
-  auto map = [&](std::string_view k, const cost::StringMap& m) {
+  auto map = [&](std::string_view key, const cost::StringMap& m) {
     if (m.empty()) return;
     if (!first) o += ',';
     first = false;
-    cost::appendJsonString(o, k);
-    o += ":{";
+    o += '"';
+    o += key;
+    o += "\":{";
     for (std::size_t i = 0; i < m.size(); ++i) {
       if (i) o += ',';
       cost::appendJsonString(o, m[i].first);
@@ -105,39 +125,76 @@ std::string allocationRowJson(const cost::Allocation& a) {
   num(o, "externalCost", a.external_cost);
   num(o, "totalCost", a.totalCost());
   o += '}';
+}
+
+std::string allocationRowJson(const cost::Allocation& a) {
+  std::string o;
+  appendAllocationRowJson(o, a);
   return o;
+}
+
+namespace {
+
+// One rule result applied to its row: one pass over the object's members.
+void applyAllocationRuleItem(cost::Allocation& a, const simdjson::dom::element* item) {
+  static constexpr std::string_view kLabelFields[] = {"team", "owner", "department", "product",
+                                                      "environment"};
+  if (item == nullptr) {  // failure policy: the built-in row, marked
+    setLabel(a.properties.labels, "trimtab_plugin_status", "fallback");
+    return;
+  }
+  simdjson::dom::object obj;
+  if (item->get(obj)) return;  // validated by the host: always an object
+  std::string_view labels[std::size(kLabelFields)];
+  bool has_label[std::size(kLabelFields)] = {};
+  double external = -1;
+  for (simdjson::dom::key_value_pair field : obj) {
+    const std::string_view key = field.key;
+    if (key == "pluginStatus") {
+      std::string_view status;
+      if (!field.value.get(status) && status == "error") {
+        setLabel(a.properties.labels, "trimtab_plugin_status", "fallback");
+        return;
+      }
+      continue;
+    }
+    if (key == "externalCost") {
+      double v = 0;
+      if (!field.value.get(v) && std::isfinite(v) && v >= 0) external = v;
+      continue;
+    }
+    for (std::size_t k = 0; k < std::size(kLabelFields); ++k) {
+      if (key == kLabelFields[k] && !has_label[k] && !field.value.get(labels[k])) {
+        has_label[k] = true;
+        break;
+      }
+    }
+  }
+  for (std::size_t k = 0; k < std::size(kLabelFields); ++k) {
+    if (has_label[k])
+      setLabel(a.properties.labels, std::string(kLabelFields[k]), std::string(labels[k]));
+  }
+  if (external >= 0) a.external_cost = external;
+}
+
+}  // namespace
+
+plugin::HookResult runAllocationRule(plugin::Plugin& p, std::vector<cost::Allocation>& rows) {
+  // Rows are written batch by batch into one reused buffer and each result is applied straight
+  // from the parsed response: nothing the size of all rows is ever built.
+  return p.run(
+      rows.size(), [&](std::size_t i, std::string& out) { appendAllocationRowJson(out, rows[i]); },
+      [&](std::size_t i, const simdjson::dom::element* item) {
+        applyAllocationRuleItem(rows[i], item);
+      });
 }
 
 Status applyAllocationRules(std::vector<cost::StepInput>& steps,
                             const std::vector<std::unique_ptr<plugin::Plugin>>& plugins) {
-  static const char* kLabelFields[] = {"team", "owner", "department", "product", "environment"};
   for (const auto& p : plugins) {
     for (cost::StepInput& step : steps) {
       std::vector<cost::Allocation>& rows = step.container_grain.allocations;
-      std::vector<std::string> items;
-      items.reserve(rows.size());
-      for (const cost::Allocation& a : rows) items.push_back(allocationRowJson(a));
-      const plugin::HookResult result = p->run(items);
-      if (result.items.size() != rows.size()) {
-        return fail(ErrorCode::kInternal,
-                    fmt::format("plugin {}: {} results for {} rows", p->config().name, result.items.size(), rows.size()));
-      }
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        const nlohmann::json j = nlohmann::json::parse(result.items[i], nullptr, false);
-        cost::Allocation& a = rows[i];
-        if (j.is_discarded() || !j.is_object()) continue;  // the host validated; keep the row as is
-        if (j.contains("pluginStatus") && j["pluginStatus"] == "error") {
-          setLabel(a.properties.labels, "trimtab_plugin_status", "fallback");
-          continue;
-        }
-        for (const char* field : kLabelFields) {
-          if (j.contains(field) && j[field].is_string()) setLabel(a.properties.labels, field, j[field].get<std::string>());
-        }
-        if (j.contains("externalCost") && j["externalCost"].is_number()) {
-          const double v = j["externalCost"].get<double>();
-          if (std::isfinite(v) && v >= 0) a.external_cost = v;
-        }
-      }
+      (void)runAllocationRule(*p, rows);
     }
   }
   return {};

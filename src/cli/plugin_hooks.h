@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cost/aggregate.h"
@@ -36,7 +37,13 @@ Status applyRecommendationPolicies(std::vector<recommend::Recommendation>& recs,
                                    const recommend::RecommendOptions& options,
                                    const std::vector<std::unique_ptr<plugin::Plugin>>& plugins);
 
-// The compact JSON object an allocation-rule plugin sees for one row.
+// The compact JSON object an allocation-rule plugin sees for one row, appended to `out`.
+void appendAllocationRowJson(std::string& out, const cost::Allocation& a);
 std::string allocationRowJson(const cost::Allocation& a);
+
+// Runs one allocation-rule plugin over `rows` (appendAllocationRowJson each, batch by batch)
+// and applies each result to its row as applyAllocationRules describes, straight from the
+// parsed response.
+plugin::HookResult runAllocationRule(plugin::Plugin& plugin, std::vector<cost::Allocation>& rows);
 
 }  // namespace trimtab::cli

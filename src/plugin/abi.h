@@ -45,6 +45,9 @@ struct Limits {
   // per-call overhead is ~1%, a call's buffers stay cache-sized (~230 KB each way for
   // allocation rows) and one failed call hands at most 1,000 items to the failure policy.
   std::size_t batch_items = 1000;
+  // Instances of the module that run batches in parallel (Plugin::run with an ItemWriter); each
+  // has its own memory (up to memory_pages) and V8 isolate. 0 = one per core, at most 4.
+  std::size_t instances = 0;
   int max_consecutive_failures = 3;          // then the plugin is disabled
   int max_log_lines_per_call = 20;           // plugin log lines beyond are dropped
 };

@@ -135,6 +135,12 @@ Result<std::vector<PluginConfig>> parsePluginsConfig(std::string_view yaml_text,
           c.limits.max_module_bytes = u << 20;
         } else if (key == "batchItems") {
           c.limits.batch_items = u;
+        } else if (key == "instances") {
+          if (v > 64) {
+            return fail(ErrorCode::kParse,
+                        fmt::format("{}.limits.instances: {}: expected 1..64", where, v));
+          }
+          c.limits.instances = u;
         } else if (key == "maxConsecutiveFailures") {
           c.limits.max_consecutive_failures = static_cast<int>(std::min<long long>(v, 1 << 30));
         } else {

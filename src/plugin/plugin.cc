@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "plugin/internal/envelope.h"
 #include "plugin/internal/sandbox.h"
@@ -43,7 +46,7 @@ Result<AbiReport> checkModuleBytes(std::span<const std::uint8_t> bytes, const Li
   return checkAbiV1(*info, limits);
 }
 
-Result<std::vector<std::string>> splitItems(std::string_view json, std::string_view what) {
+Result<ItemList> splitItems(std::string_view json, std::string_view what) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(json.data(), json.size()).get(root)) {
@@ -59,8 +62,8 @@ Result<std::vector<std::string>> splitItems(std::string_view json, std::string_v
           fmt::format("{}: expected a JSON array of objects or an object with \"items\"", what));
     }
   }
-  std::vector<std::string> out;
-  out.reserve(items.size());
+  ItemList out;
+  out.reserve(items.size(), json.size());
   std::size_t i = 0;
   for (simdjson::dom::element item : items) {
     if (!item.is_object())
@@ -76,6 +79,12 @@ std::string engineDescription() { return internal::engineDescription(); }
 
 Plugin::Plugin(PluginConfig config, LogSink log, const Clock& clock)
     : config_(std::move(config)), log_(std::move(log)), clock_(clock) {}
+
+struct Plugin::Worker {
+  std::unique_ptr<internal::Sandbox> sandbox;
+  simdjson::dom::parser parser;  // responses are parsed in place; reused
+  ItemList batch;                // run(count, write, visit): the batch being written; reused
+};
 
 Plugin::~Plugin() = default;
 
@@ -118,30 +127,52 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const PluginConfig& config_in, LogS
   }
 
   std::unique_ptr<Plugin> plugin(new Plugin(config, log, clock));
-  internal::SandboxOptions options;
-  options.plugin_name = config.name;
-  options.limits = config.limits;
-  options.log = log;
-  options.clock = &clock;
+  plugin->wasm_ = std::move(*bytes);
   const std::int64_t t0 = clock.monotonicNanos();
-  auto sandbox = internal::newSandbox(*bytes, std::move(options));
-  if (!sandbox)
-    return fail(
-        sandbox.error().withContext(fmt::format("plugin {}: {}", config.name, config.path)));
-  plugin->sandbox_ = std::move(*sandbox);
+  auto worker = plugin->newWorker();
+  if (!worker)
+    return fail(worker.error().withContext(fmt::format("plugin {}: {}", config.name, config.path)));
+  plugin->workers_.push_back(std::move(*worker));
   plugin->compile_nanos_ = clock.monotonicNanos() - t0;
   return plugin;
 }
 
+Result<std::unique_ptr<Plugin::Worker>> Plugin::newWorker() const {
+  internal::SandboxOptions options;
+  options.plugin_name = config_.name;
+  options.limits = config_.limits;
+  options.log = log_;
+  options.clock = &clock_;
+  auto sandbox = internal::newSandbox(wasm_, std::move(options));
+  if (!sandbox) return fail(sandbox.error());
+  auto worker = std::make_unique<Worker>();
+  worker->sandbox = std::move(*sandbox);
+  return worker;
+}
+
+std::size_t Plugin::ensureWorkers(std::size_t n) {
+  while (workers_.size() < n) {
+    auto worker = newWorker();
+    if (!worker) {  // compiled once already, so unexpected (e.g. out of memory): run on fewer
+      log_(fmt::format("plugin {}: instance {} not created: {}", config_.name,
+                       workers_.size() + 1, worker.error().message));
+      break;
+    }
+    workers_.push_back(std::move(*worker));
+  }
+  return workers_.size();
+}
+
 Status Plugin::warmUp() {
   std::lock_guard lock(mu_);
-  auto st = sandbox_->probe();
+  auto st = workers_[0]->sandbox->probe();
   if (!st)
     return fail(st.error().withContext(fmt::format("plugin {}: {}", config_.name, config_.path)));
   return {};
 }
 
-Result<std::vector<std::string>> Plugin::runBatch(std::span<const std::string> items) {
+Status Plugin::callBatch(Worker& worker, ItemView items, std::size_t first, ItemList* text,
+                         const ResultVisitor* visit) {
   internal::CallIo io;
   io.input_len = internal::requestSize(config_.hook, config_.settings_json, items);
   if (io.input_len > config_.limits.max_input_bytes) {
@@ -150,83 +181,165 @@ Result<std::vector<std::string>> Plugin::runBatch(std::span<const std::string> i
                             config_.limits.max_input_bytes));
   }
   // The envelope is written straight into guest memory and the response parsed where the guest
-  // left it: the only host copies are the items themselves, once in and once out.
+  // left it: the only host copies are the items themselves, once in and (as text) once out.
   io.write_input = [&](char* dst) {
     internal::writeRequest(dst, config_.hook, config_.settings_json, items);
   };
-  thread_local simdjson::dom::parser parser;
-  Result<std::vector<std::string>> parsed = fail(ErrorCode::kInternal, "no response read");
+  const std::size_t had = text ? text->size() : 0;
+  simdjson::dom::array validated;
   io.read_output = [&](std::string_view response, std::size_t readable_after) -> Status {
-    parsed = internal::parseResponse(config_.hook, response, items, parser, readable_after);
-    if (!parsed) return fail(parsed.error());
+    if (text) {
+      return internal::parseResponse(config_.hook, response, items, worker.parser, *text,
+                                     readable_after);
+    }
+    auto checked =
+        internal::checkResponse(config_.hook, response, items, worker.parser, readable_after);
+    if (!checked) return fail(checked.error());
+    validated = checked->items;
     return {};
   };
-  if (auto st = sandbox_->call(hookExport(config_.hook), io); !st) return fail(st.error());
-  return parsed;
+  if (auto st = worker.sandbox->call(hookExport(config_.hook), io); !st) {
+    if (text) text->truncate(had);  // the response may have been read before a later step failed
+    return fail(st.error());
+  }
+  if (visit) {
+    // The parsed document is the parser's own copy: valid after the guest's buffer was freed.
+    std::size_t i = first;
+    for (simdjson::dom::element item : validated) (*visit)(i++, &item);
+  }
+  return {};
 }
 
-HookResult Plugin::run(std::span<const std::string> items) {
-  std::lock_guard lock(mu_);
-  HookResult result;
-  result.items.reserve(items.size());
-  const std::size_t envelope_overhead = 256 + config_.settings_json.size();
-  std::size_t begin = 0;
-  while (begin < items.size()) {
-    // Grow the batch until the item count or the input cap would be exceeded (at least one).
-    std::size_t end = begin, bytes = envelope_overhead;
-    while (end < items.size() && end - begin < config_.limits.batch_items &&
-           (end == begin || bytes + items[end].size() + 1 <= config_.limits.max_input_bytes)) {
-      bytes += items[end].size() + 1;
-      ++end;
-    }
-    const std::span<const std::string> batch = items.subspan(begin, end - begin);
+void Plugin::runBatch(Worker& worker, ItemView batch, std::size_t begin, ItemList* text,
+                      const ResultVisitor* visit, HookResult& result) {
+  bool disabled = false;
+  {
+    std::lock_guard lock(stats_mu_);
     ++result.batches;
     ++stats_.calls;
+    disabled = stats_.disabled;
+  }
+  const std::int64_t t0 = clock_.monotonicNanos();
+  const Status out = disabled ? fail(ErrorCode::kUnsupported, "plugin disabled")
+                              : callBatch(worker, batch, begin, text, visit);
+  const std::int64_t busy = disabled ? 0 : clock_.monotonicNanos() - t0;
+  if (out) {
+    std::lock_guard lock(stats_mu_);
+    stats_.busy_nanos += busy;
+    stats_.consecutive_failures = 0;
+    return;
+  }
+  const std::string& reason = out.error().message;
+  if (text) {
+    internal::appendFallbackItems(config_.hook, batch, reason, *text);
+  } else {
+    for (std::size_t i = begin; i < begin + batch.size(); ++i) (*visit)(i, nullptr);
+  }
+  std::lock_guard lock(stats_mu_);
+  stats_.busy_nanos += busy;
+  if (result.applied) result.failure = reason;
+  result.applied = false;
+  ++stats_.failures;
+  stats_.fallback_items += batch.size();
+  if (stats_.disabled) return;
+  static constexpr std::string_view kPolicy[] = {
+      "built-in rows kept and marked pluginStatus=error", "recommendations kept unmodified",
+      "alerts not suppressed (fail open)"};
+  log_(fmt::format("plugin {} ({}): items {}..{} failed: {}; {}", config_.name,
+                   hookName(config_.hook), begin, begin + batch.size() - 1, reason,
+                   kPolicy[static_cast<int>(config_.hook)]));
+  if (++stats_.consecutive_failures >= config_.limits.max_consecutive_failures) {
+    stats_.disabled = true;
+    log_(fmt::format(
+        "plugin {} ({}): disabled after {} consecutive failures; the failure policy applies "
+        "until it is reloaded",
+        config_.name, hookName(config_.hook), stats_.consecutive_failures));
+  }
+}
 
-    Result<std::vector<std::string>> out =
-        stats_.disabled ? fail(ErrorCode::kUnsupported, "plugin disabled") : [&] {
-          const std::int64_t t0 = clock_.monotonicNanos();
-          auto r = runBatch(batch);
-          stats_.busy_nanos += clock_.monotonicNanos() - t0;
-          return r;
-        }();
-    if (out) {
-      stats_.consecutive_failures = 0;
-      for (auto& item : *out) result.items.push_back(std::move(item));
-    } else {
-      const std::string& reason = out.error().message;
-      if (result.applied) result.failure = reason;
-      result.applied = false;
-      ++stats_.failures;
-      stats_.fallback_items += batch.size();
-      for (auto& item : internal::fallbackItems(config_.hook, batch, reason))
-        result.items.push_back(std::move(item));
-      if (!stats_.disabled) {
-        static constexpr std::string_view kPolicy[] = {
-            "built-in rows kept and marked pluginStatus=error", "recommendations kept unmodified",
-            "alerts not suppressed (fail open)"};
-        log_(fmt::format("plugin {} ({}): items {}..{} failed: {}; {}", config_.name,
-                         hookName(config_.hook), begin, end - 1, reason,
-                         kPolicy[static_cast<int>(config_.hook)]));
-        if (++stats_.consecutive_failures >= config_.limits.max_consecutive_failures) {
-          stats_.disabled = true;
-          log_(
-              fmt::format("plugin {} ({}): disabled after {} consecutive failures; the failure "
-                          "policy applies until "
-                          "it is reloaded",
-                          config_.name, hookName(config_.hook), stats_.consecutive_failures));
-        }
-      }
-    }
+std::size_t Plugin::batchEnd(const ItemList& items, std::size_t begin) const {
+  // Grow the batch until the item count or the input cap would be exceeded (at least one).
+  const std::size_t envelope_overhead = 256 + config_.settings_json.size();
+  std::size_t end = begin, bytes = envelope_overhead;
+  while (end < items.size() && end - begin < config_.limits.batch_items &&
+         (end == begin || bytes + items[end].size() + 1 <= config_.limits.max_input_bytes)) {
+    bytes += items[end].size() + 1;
+    ++end;
+  }
+  return end;
+}
+
+HookResult Plugin::runList(const ItemList& items, ItemList* text, const ResultVisitor* visit) {
+  std::lock_guard lock(mu_);
+  HookResult result;
+  for (std::size_t begin = 0; begin < items.size();) {
+    const std::size_t end = batchEnd(items, begin);
+    runBatch(*workers_[0], items.view(begin, end), begin, text, visit, result);
     begin = end;
   }
   return result;
 }
 
+HookResult Plugin::run(const ItemList& items) {
+  ItemList text;
+  // Results are about the size of the inputs (rules add a few fields).
+  text.reserve(items.size(), items.bytes() + items.bytes() / 8);
+  HookResult result = runList(items, &text, nullptr);
+  result.items = std::move(text);
+  return result;
+}
+
+HookResult Plugin::run(const ItemList& items, const ResultVisitor& visit) {
+  return runList(items, nullptr, &visit);
+}
+
+HookResult Plugin::run(std::size_t count, const ItemWriter& write, const ResultVisitor& visit) {
+  std::lock_guard lock(mu_);
+  HookResult result;
+  if (count == 0) return result;
+  // Items are dealt out in chunks of batch_items; each worker writes a chunk into its own
+  // reused buffer (cut further when it would pass the input cap), calls its instance and
+  // visits the results.
+  const std::size_t chunk = config_.limits.batch_items;
+  const std::size_t chunks = (count + chunk - 1) / chunk;
+  std::size_t wanted = config_.limits.instances;
+  if (wanted == 0) wanted = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  const std::size_t workers = ensureWorkers(std::min(wanted, chunks));
+  const std::size_t envelope_overhead = 256 + config_.settings_json.size();
+  std::atomic<std::size_t> next{0};
+  auto work = [&](Worker& w) {
+    for (std::size_t c = next++; c < chunks; c = next++) {
+      const std::size_t end = std::min(count, (c + 1) * chunk);
+      for (std::size_t begin = c * chunk; begin < end;) {
+        w.batch.truncate(0);
+        for (std::size_t i = begin; i < end; ++i) {
+          w.batch.emplace([&](std::string& out) { write(i, out); });
+          if (w.batch.size() > 1 &&
+              envelope_overhead + w.batch.bytes() > config_.limits.max_input_bytes) {
+            w.batch.truncate(w.batch.size() - 1);  // starts the next batch instead
+            break;
+          }
+        }
+        runBatch(w, w.batch.all(), begin, nullptr, &visit, result);
+        begin += w.batch.size();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(work, std::ref(*workers_[i]));
+  work(*workers_[0]);
+  for (std::thread& t : threads) t.join();
+  return result;
+}
+
 PluginStats Plugin::stats() const {
   std::lock_guard lock(mu_);
-  PluginStats s = stats_;
-  s.instantiations = sandbox_->instantiations();
+  PluginStats s;
+  {
+    std::lock_guard stats_lock(stats_mu_);
+    s = stats_;
+  }
+  for (const auto& w : workers_) s.instantiations += w->sandbox->instantiations();
   return s;
 }
 

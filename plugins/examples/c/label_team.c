@@ -6,8 +6,11 @@
  *   labelKey  pod label to read from properties.labels (default "team")
  *   teams     label value -> team; a value not listed maps to "default"
  *   default   team for unlabeled or unmapped rows (default "unowned")
+ *   echo      true (default): each output row is the input row; false: only its "name" and
+ *             the members the rule sets (the host reads only those, so this is the same
+ *             result with a fraction of the bytes)
  * Output: each row unchanged except for a top-level "team" string (replaced if present) and
- * "teamSource": "label" | "default".
+ * "teamSource": "label" | "default"; with "echo": false, {"name", "team", "teamSource"}.
  */
 #include "trimtab_plugin.h"
 
@@ -16,6 +19,7 @@
 static tt_str label_key, default_team;
 static tt_str map_from[MAX_TEAMS], map_to[MAX_TEAMS];
 static int map_count;
+static int echo;
 
 static void read_settings(tt_str settings) {
   label_key.p = "team";
@@ -23,6 +27,7 @@ static void read_settings(tt_str settings) {
   default_team.p = "unowned";
   default_team.n = 7;
   map_count = 0;
+  echo = 1;
   tt_json j = {settings.p, settings.p + settings.n, 0};
   int first = 1;
   tt_str key;
@@ -32,6 +37,8 @@ static void read_settings(tt_str settings) {
       label_key = tt_string(&j);
     } else if (tt_eq(key, "default") && tt_peek(&j) == '"') {
       default_team = tt_string(&j);
+    } else if (tt_eq(key, "echo")) {
+      echo = !tt_eq(tt_skip(&j), "false");
     } else if (tt_eq(key, "teams") && tt_peek(&j) == '{') {
       int f2 = 1;
       tt_str from;
@@ -55,7 +62,7 @@ static void read_settings(tt_str settings) {
  * a top-level "team" or "teamSource" member, its member count, and properties.labels[label_key]
  * when present (first occurrence of each key). */
 typedef struct {
-  tt_str row, label;
+  tt_str row, label, name; /* name: the raw string token, quotes included */
   int has_label, has_team, members;
 } row_scan;
 
@@ -91,6 +98,8 @@ static int scan_row(tt_json* j, row_scan* r) {
           tt_skip(j);
         }
       }
+    } else if (r->name.p == 0 && tt_eq(key, "name") && tt_peek(j) == '"') {
+      r->name = tt_skip(j);
     } else {
       if (tt_eq(key, "team") || tt_eq(key, "teamSource")) r->has_team = 1;
       tt_skip(j);
@@ -131,7 +140,14 @@ TRIMTAB_EXPORT("trimtab_allocation_rule") uint64_t allocation_rule(uint32_t ptr,
       }
     }
     if (n++) tt_put(&out, ",", 1);
-    if (!r.has_team) {
+    if (!echo) {
+      tt_puts(&out, "{");
+      if (r.name.p) {
+        tt_puts(&out, "\"name\":");
+        tt_put(&out, r.name.p, r.name.n);
+        tt_puts(&out, ",");
+      }
+    } else if (!r.has_team) {
       /* The common case: the row verbatim up to its closing brace, then our members. */
       tt_put(&out, r.row.p, r.row.n - 1);
       if (r.members) tt_put(&out, ",", 1);

@@ -120,6 +120,9 @@ std::vector<std::string_view> arrayElements(std::string_view text) {
 
 }  // namespace
 
+static_assert(ItemList::kPadding >= simdjson::SIMDJSON_PADDING,
+              "items are parsed in place: their padding must cover simdjson's");
+
 namespace {
 constexpr std::string_view kRequestHead = R"({"apiVersion":")";
 constexpr std::string_view kRequestKind = R"(","kind":")";
@@ -133,19 +136,13 @@ char* put(char* out, std::string_view s) {
 }
 }  // namespace
 
-std::size_t requestSize(Hook hook, std::string_view settings_json,
-                        std::span<const std::string> items) {
-  std::size_t n = kRequestHead.size() + kApiVersion.size() + kRequestKind.size() +
-                  hookKind(hook).size() + kRequestSettings.size() +
-                  (settings_json.empty() ? 2 : settings_json.size()) + kRequestItems.size() +
-                  kRequestTail.size();
-  for (const std::string& item : items) n += item.size();
-  if (!items.empty()) n += items.size() - 1;  // commas
-  return n;
+std::size_t requestSize(Hook hook, std::string_view settings_json, ItemView items) {
+  return kRequestHead.size() + kApiVersion.size() + kRequestKind.size() + hookKind(hook).size() +
+         kRequestSettings.size() + (settings_json.empty() ? 2 : settings_json.size()) +
+         kRequestItems.size() + items.joined().size() + kRequestTail.size();
 }
 
-char* writeRequest(char* out, Hook hook, std::string_view settings_json,
-                   std::span<const std::string> items) {
+char* writeRequest(char* out, Hook hook, std::string_view settings_json, ItemView items) {
   out = put(out, kRequestHead);
   out = put(out, kApiVersion);
   out = put(out, kRequestKind);
@@ -153,24 +150,19 @@ char* writeRequest(char* out, Hook hook, std::string_view settings_json,
   out = put(out, kRequestSettings);
   out = put(out, settings_json.empty() ? std::string_view("{}") : settings_json);
   out = put(out, kRequestItems);
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) *out++ = ',';
-    out = put(out, items[i]);
-  }
+  out = put(out, items.joined());  // the items, already comma-separated in their buffer
   return put(out, kRequestTail);
 }
 
-void appendRequest(std::string& out, Hook hook, std::string_view settings_json,
-                   std::span<const std::string> items) {
+void appendRequest(std::string& out, Hook hook, std::string_view settings_json, ItemView items) {
   const std::size_t at = out.size();
   out.resize(at + requestSize(hook, settings_json, items));
   writeRequest(out.data() + at, hook, settings_json, items);
 }
 
-Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view response,
-                                               std::span<const std::string> inputs,
-                                               simdjson::dom::parser& parser,
-                                               std::size_t readable_after) {
+Result<CheckedResponse> checkResponse(Hook hook, std::string_view response, ItemView inputs,
+                                      simdjson::dom::parser& parser,
+                                      std::size_t readable_after) {
   simdjson::dom::element root;
   // In place when the bytes after the response cover simdjson's padding (no copy).
   const bool in_place = readable_after >= simdjson::SIMDJSON_PADDING;
@@ -198,15 +190,17 @@ Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view respo
   }
   // The request items are the host's own valid JSON: their top-level "name" is found by a raw
   // scan (usually the first member); only names with escapes need a real parse.
-  auto inputName = [&](std::size_t i) -> std::optional<std::string> {
+  std::string unescaped_name;
+  auto inputName = [&](std::size_t i) -> std::optional<std::string_view> {
     auto raw = topLevelMember(inputs[i], "name");
     if (!raw || raw->size() < 2 || raw->front() != '"') return std::nullopt;
     const std::string_view inner = raw->substr(1, raw->size() - 2);
-    if (inner.find('\\') == std::string_view::npos) return std::string(inner);
+    if (inner.find('\\') == std::string_view::npos) return inner;
     simdjson::dom::parser one;
     std::string_view unescaped;
     if (one.parse(*raw).get(unescaped)) return std::nullopt;
-    return std::string(unescaped);
+    unescaped_name.assign(unescaped);
+    return std::string_view(unescaped_name);
   };
   std::size_t i = 0;
   for (simdjson::dom::element item : items) {
@@ -228,9 +222,15 @@ Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view respo
     }
     ++i;
   }
+  return CheckedResponse{obj, items};
+}
+
+Status parseResponse(Hook hook, std::string_view response, ItemView inputs,
+                     simdjson::dom::parser& parser, ItemList& out, std::size_t readable_after) {
+  auto checked = checkResponse(hook, response, inputs, parser, readable_after);
+  if (!checked) return fail(checked.error());
   // Items are returned as the plugin wrote them (valid JSON objects, checked above).
-  simdjson::dom::element items_element;
-  if (obj["items"].get(items_element)) return fail(ErrorCode::kInternal, "items vanished");
+  const simdjson::dom::object obj = checked->root;
   std::vector<std::string_view> raw;
   // An escaped key ("\u0069tems") is not found raw; minify then.
   // The raw scan finds the first key spelled "items" literally; the checks above used the first
@@ -241,47 +241,45 @@ Result<std::vector<std::string>> parseResponse(Hook hook, std::string_view respo
     if (auto items_text = topLevelMember(response, "items", /*onward=*/true))
       raw = arrayElements(*items_text);
   }
-  std::vector<std::string> out;
-  out.reserve(inputs.size());
   if (raw.size() == inputs.size() && (raw.empty() || raw.front().front() == '{')) {
-    for (auto e : raw) out.emplace_back(e);
+    for (auto e : raw) out.push_back(e);
   } else {
-    for (simdjson::dom::element item : items) out.push_back(simdjson::minify(item));
+    for (simdjson::dom::element item : checked->items) out.push_back(simdjson::minify(item));
   }
-  return out;
+  return {};
 }
 
-std::vector<std::string> fallbackItems(Hook hook, std::span<const std::string> inputs,
-                                       std::string_view reason) {
-  std::vector<std::string> out;
-  out.reserve(inputs.size());
-  for (const std::string& in : inputs) {
+void appendFallbackItems(Hook hook, ItemView inputs, std::string_view reason, ItemList& out) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string_view in = inputs[i];
     switch (hook) {
       case Hook::kAllocation: {
         const std::size_t brace = in.find('{');
-        std::string stamped = in;
-        if (brace != std::string::npos) {
-          const bool empty = in.find_first_not_of(" \t\r\n", brace + 1) == in.find('}', brace + 1);
-          stamped.insert(brace + 1,
-                         empty ? R"("pluginStatus":"error")" : R"("pluginStatus":"error",)");
+        if (brace == std::string_view::npos) {
+          out.push_back(in);
+          break;
         }
-        out.push_back(std::move(stamped));
+        const bool empty = in.find_first_not_of(" \t\r\n", brace + 1) == in.find('}', brace + 1);
+        out.emplace([&](std::string& o) {
+          o.append(in.substr(0, brace + 1));
+          o += empty ? R"("pluginStatus":"error")" : R"("pluginStatus":"error",)";
+          o.append(in.substr(brace + 1));
+        });
         break;
       }
       case Hook::kRecommendation:
         out.push_back(in);
         break;
-      case Hook::kAlert: {
-        std::string verdict = R"({"accepted":true,"message":)";
-        appendJsonString(
-            verdict, fmt::format("plugin failed, alert not suppressed (fail open): {}", reason));
-        verdict += '}';
-        out.push_back(std::move(verdict));
+      case Hook::kAlert:
+        out.emplace([&](std::string& o) {
+          o += R"({"accepted":true,"message":)";
+          appendJsonString(
+              o, fmt::format("plugin failed, alert not suppressed (fail open): {}", reason));
+          o += '}';
+        });
         break;
-      }
     }
   }
-  return out;
 }
 
 }  // namespace trimtab::plugin::internal

@@ -3,7 +3,7 @@
 //   bytes 1..8  a packed (ptr << 32) | len as a guest would return it
 //   bytes 9..   a response body as a guest would write it
 // Checked three ways: unpackGuestSpan against several memory sizes, parseResponse /
-// fallbackItems on the body, and, when the V8 engine and the random_span test plugin are
+// appendFallbackItems on the body, and, when the V8 engine and the random_span test plugin are
 // available, a real call whose guest returns exactly that packed value.
 #include <fmt/format.h>
 
@@ -65,9 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   simdjson::dom::parser parser;
-  auto items = internal::parseResponse(hook, body, kInputs, parser);
-  if (items && items->size() != kInputs.size()) __builtin_trap();
-  auto fallback = internal::fallbackItems(hook, kInputs, body);
+  const ItemList inputs(kInputs);
+  ItemList items;
+  auto st = internal::parseResponse(hook, body, inputs.all(), parser, items);
+  if (items.size() != (st ? kInputs.size() : 0)) __builtin_trap();
+  ItemList fallback;
+  internal::appendFallbackItems(hook, inputs.all(), body, fallback);
   if (fallback.size() != kInputs.size()) __builtin_trap();
 
   if (Plugin* p = spanPlugin(hook)) {

@@ -17,19 +17,38 @@ const std::vector<std::string> kRows = {R"({"name":"a","totalCost":1})",
 Result<std::vector<std::string>> parse(Hook hook, const std::string& response,
                                        const std::vector<std::string>& inputs = kRows) {
   simdjson::dom::parser parser;
-  return parseResponse(hook, response, inputs, parser);
+  const ItemList in(inputs);
+  ItemList out;
+  out.push_back(R"({"earlier":"item"})");  // appended after, never disturbed
+  if (auto st = parseResponse(hook, response, in.all(), parser, out); !st) {
+    if (out.size() != 1) return fail(ErrorCode::kInternal, "items appended on error");
+    return fail(st.error());
+  }
+  std::vector<std::string> items = out.toStrings();
+  if (items.front() != R"({"earlier":"item"})") return fail(ErrorCode::kInternal, "disturbed");
+  items.erase(items.begin());
+  return items;
+}
+
+std::vector<std::string> fallback(Hook hook, const std::vector<std::string>& inputs,
+                                  std::string_view reason) {
+  const ItemList in(inputs);
+  ItemList out;
+  appendFallbackItems(hook, in.all(), reason, out);
+  return out.toStrings();
 }
 
 TEST(Envelope, RequestCarriesKindSettingsAndItems) {
   std::string out;
-  appendRequest(out, Hook::kAllocation, R"({"k":1})", kRows);
+  const ItemList rows(kRows);
+  appendRequest(out, Hook::kAllocation, R"({"k":1})", rows.all());
   EXPECT_EQ(
       out,
       R"({"apiVersion":"trimtab/plugin/v1","kind":"CostAllocationRequest","settings":{"k":1},"items":[)"
       R"({"name":"a","totalCost":1},{"name":"b","totalCost":2}]})");
   auto items = splitItems(out, "request");
   ASSERT_TRUE(items);
-  EXPECT_EQ(*items, kRows);
+  EXPECT_EQ(items->toStrings(), kRows);
 }
 
 TEST(Envelope, AcceptsAWellFormedResponse) {
@@ -89,12 +108,13 @@ TEST(Envelope, NamesWithEscapesCompareUnescaped) {
 }
 
 TEST(Envelope, WriteRequestMatchesAppendRequestAndItsSize) {
-  for (const std::vector<std::string>& rows : {kRows, std::vector<std::string>{}}) {
+  for (const std::vector<std::string>& list : {kRows, std::vector<std::string>{}}) {
+    const ItemList rows(list);
     std::string appended;
-    appendRequest(appended, Hook::kAlert, "", rows);
-    const std::size_t n = requestSize(Hook::kAlert, "", rows);
+    appendRequest(appended, Hook::kAlert, "", rows.all());
+    const std::size_t n = requestSize(Hook::kAlert, "", rows.all());
     std::string written(n + 1, '#');
-    char* end = writeRequest(written.data(), Hook::kAlert, "", rows);
+    char* end = writeRequest(written.data(), Hook::kAlert, "", rows.all());
     EXPECT_EQ(static_cast<std::size_t>(end - written.data()), n);
     EXPECT_EQ(written.substr(0, n), appended);
     EXPECT_EQ(written[n], '#') << "writes exactly requestSize bytes";
@@ -107,11 +127,13 @@ TEST(Envelope, ParsesInPlaceWhenPaddingIsReadable) {
   const std::string body = R"({"ok":true,"items":[{"name":"a","t":1},{"name":"b"}]})";
   std::string buffer = body + std::string(simdjson::SIMDJSON_PADDING, 'x');
   simdjson::dom::parser parser;
-  auto r = parseResponse(Hook::kAllocation, std::string_view(buffer.data(), body.size()), kRows,
-                         parser, simdjson::SIMDJSON_PADDING);
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ((*r)[0], R"({"name":"a","t":1})");
-  EXPECT_EQ((*r)[1], R"({"name":"b"})");
+  const ItemList rows(kRows);
+  ItemList r;
+  auto st = parseResponse(Hook::kAllocation, std::string_view(buffer.data(), body.size()),
+                          rows.all(), parser, r, simdjson::SIMDJSON_PADDING);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(r[0], R"({"name":"a","t":1})");
+  EXPECT_EQ(r[1], R"({"name":"b"})");
 }
 
 // A second key that unescapes to "items" must not let the raw copy diverge from the checked one.
@@ -126,20 +148,52 @@ TEST(Envelope, DuplicateItemsKeysAreCheckedAsReturned) {
 
 TEST(FailurePolicy, AllocationRowsAreKeptAndMarked) {
   const std::vector<std::string> rows = {R"({"name":"a"})", "{}", " { } "};
-  auto out = fallbackItems(Hook::kAllocation, rows, "timed out");
+  auto out = fallback(Hook::kAllocation, rows, "timed out");
   EXPECT_EQ(out[0], R"({"pluginStatus":"error","name":"a"})");
   EXPECT_EQ(out[1], R"({"pluginStatus":"error"})");
   EXPECT_EQ(out[2], R"( {"pluginStatus":"error" } )");
 }
 
 TEST(FailurePolicy, RecommendationsUnmodifiedAlertsFailOpen) {
-  EXPECT_EQ(fallbackItems(Hook::kRecommendation, kRows, "x"), kRows);
-  auto alerts = fallbackItems(Hook::kAlert, kRows, "trap \"x\"");
+  EXPECT_EQ(fallback(Hook::kRecommendation, kRows, "x"), kRows);
+  auto alerts = fallback(Hook::kAlert, kRows, "trap \"x\"");
   ASSERT_EQ(alerts.size(), 2u);
   auto parsed = splitItems("[" + alerts[0] + "]", "alert");
   ASSERT_TRUE(parsed) << alerts[0];
   EXPECT_NE(alerts[0].find(R"("accepted":true)"), std::string::npos);
   EXPECT_NE(alerts[0].find(R"(trap \"x\")"), std::string::npos);
+}
+
+TEST(ItemList, OneBufferWithCommaSeparatedItemsAndPadding) {
+  ItemList list;
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(list.all().joined(), "");
+  list.push_back(R"({"a":1})");
+  list.emplace([](std::string& out) { out += R"({"b":"x,y"})"; });
+  list.push_back("{}");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0], R"({"a":1})");
+  EXPECT_EQ(list[1], R"({"b":"x,y"})");
+  EXPECT_EQ(list[2], "{}");
+  EXPECT_EQ(list.all().joined(), R"({"a":1},{"b":"x,y"},{})");
+  EXPECT_EQ(list.view(1, 3).joined(), R"({"b":"x,y"},{})");
+  EXPECT_EQ(list.view(1, 3)[0], list[1]);
+  EXPECT_EQ(list.bytes(), list.all().joined().size() + 1);
+  // Every item can be read kPadding bytes past its end (what in-place parsing relies on).
+  for (std::string_view item : list) {
+    volatile char sink = 0;
+    for (std::size_t i = 0; i < ItemList::kPadding; ++i) sink = sink + item.data()[item.size() + i];
+    (void)sink;
+  }
+  list.truncate(1);
+  ASSERT_EQ(list.size(), 1u);
+  list.push_back("{}");
+  EXPECT_EQ(list.all().joined(), R"({"a":1},{})");
+  EXPECT_EQ(list, ItemList(std::vector<std::string>{R"({"a":1})", "{}"}));
+  EXPECT_FALSE(list == ItemList(std::vector<std::string>{R"({"a":1})", "{ }"}));
+  list.truncate(0);
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(list.bytes(), 0u);
 }
 
 TEST(SplitItems, ArrayOrEnvelope) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "plugin/plugin.h"
 #include "plugin/sha256.h"
 
@@ -58,6 +60,16 @@ const std::vector<std::string> kRows = {
 const char* kTeamSettings =
     R"({"labelKey":"app","teams":{"checkout":"payments","web":"storefront"},"default":"platform"})";
 
+std::vector<std::string> numberedRows(std::size_t n) {
+  std::vector<std::string> rows;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string row = kRows[i % 3];
+    row.replace(row.find("app\""), 4, fmt::format("app{}\"", i));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 TEST_F(PluginHost, LabelTeamMapsLabelsWithADefault) {
   auto p = load("label_team", Hook::kAllocation, kTeamSettings);
   ASSERT_TRUE(p) << p.error().message;
@@ -73,10 +85,7 @@ TEST_F(PluginHost, LabelTeamMapsLabelsWithADefault) {
 }
 
 TEST_F(PluginHost, BatchingGivesTheSameResult) {
-  std::vector<std::string> rows;
-  for (int i = 0; i < 1000; ++i) rows.push_back(kRows[static_cast<std::size_t>(i) % 3]);
-  for (auto& row : rows)
-    row.replace(row.find("app\""), 4, fmt::format("app{}\"", &row - rows.data()));
+  const std::vector<std::string> rows = numberedRows(1000);
   auto whole = load("label_team", Hook::kAllocation, kTeamSettings);
   Limits small;
   small.batch_items = 7;
@@ -87,6 +96,79 @@ TEST_F(PluginHost, BatchingGivesTheSameResult) {
   EXPECT_EQ(a.batches, 1u);
   EXPECT_EQ(b.batches, 143u);
   EXPECT_EQ(a.items, b.items);
+}
+
+TEST_F(PluginHost, LabelTeamWithoutEchoAnswersOnlyWhatItSets) {
+  auto p = load("label_team", Hook::kAllocation,
+                R"({"labelKey":"app","teams":{"checkout":"payments"},"echo":false})");
+  ASSERT_TRUE(p) << p.error().message;
+  HookResult r = (*p)->run(kRows);
+  ASSERT_TRUE(r.applied) << r.failure;
+  ASSERT_EQ(r.items.size(), 3u);
+  EXPECT_EQ(r.items[0],
+            R"({"name":"c/n/shop/checkout-1/app","team":"payments","teamSource":"label"})");
+  EXPECT_EQ(r.items[1], R"({"name":"c/n/shop/web-1/app","team":"unowned","teamSource":"default"})");
+}
+
+// run(count, write, visit) deals batches out to several instances on several threads: the
+// results are the text run's, and every index is visited exactly once.
+TEST_F(PluginHost, ParallelInstancesGiveTheSameResults) {
+  const std::vector<std::string> rows = numberedRows(1000);
+  Limits limits;
+  limits.batch_items = 7;
+  limits.instances = 3;
+  auto text = load("label_team", Hook::kAllocation, kTeamSettings, limits);
+  auto parallel = load("label_team", Hook::kAllocation, kTeamSettings, limits);
+  ASSERT_TRUE(text && parallel);
+  const HookResult a = (*text)->run(rows);
+  ASSERT_TRUE(a.applied) << a.failure;
+  std::vector<std::string> got(rows.size());
+  std::vector<int> visits(rows.size(), 0);
+  const HookResult b = (*parallel)->run(
+      rows.size(), [&](std::size_t i, std::string& out) { out += rows[i]; },
+      [&](std::size_t i, const simdjson::dom::element* item) {
+        ++visits[i];
+        got[i] = item ? simdjson::minify(*item) : "fallback";
+      });
+  ASSERT_TRUE(b.applied) << b.failure;
+  EXPECT_EQ(b.batches, 143u);
+  EXPECT_TRUE(b.items.empty());
+  simdjson::dom::parser parser;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(visits[i], 1) << i;
+    simdjson::dom::element e;
+    ASSERT_FALSE(parser.parse(std::string(a.items[i])).get(e));
+    EXPECT_EQ(got[i], simdjson::minify(e)) << i;
+  }
+  EXPECT_EQ((*parallel)->stats().instantiations, 3u) << "one instance per worker";
+  EXPECT_EQ((*parallel)->stats().calls, 143u);
+}
+
+// A batch that fails on one instance gets the failure policy (a null visit) for its items
+// only; the other batches, on any instance, are applied.
+TEST_F(PluginHost, ParallelFailurePolicyCoversOnlyTheFailedBatch) {
+  Limits limits;
+  limits.batch_items = 1;
+  limits.instances = 2;
+  auto p = load("call_counter", Hook::kAllocation, "{}", limits);
+  ASSERT_TRUE(p) << p.error().message;
+  std::vector<std::string> rows = {kRows[0], kRows[1], R"({"name":"t","trap":true})", kRows[2],
+                                   kRows[0], kRows[1]};
+  std::vector<int> nulls(rows.size(), 0), visits(rows.size(), 0);
+  const HookResult r = (*p)->run(
+      rows.size(), [&](std::size_t i, std::string& out) { out += rows[i]; },
+      [&](std::size_t i, const simdjson::dom::element* item) {
+        ++visits[i];
+        nulls[i] += item == nullptr;
+      });
+  EXPECT_FALSE(r.applied);
+  EXPECT_NE(r.failure.find("unreachable"), std::string::npos) << r.failure;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(visits[i], 1) << i;
+    EXPECT_EQ(nulls[i], i == 2 ? 1 : 0) << i;
+  }
+  EXPECT_EQ((*p)->stats().failures, 1u);
+  EXPECT_EQ(logLinesContaining("items 2..2 failed: "), 1u);
 }
 
 TEST_F(PluginHost, InputCapSplitsBatches) {
@@ -189,7 +271,7 @@ TEST_F(PluginHost, HostilePluginsFailSafelyOnEveryHook) {
           EXPECT_EQ(r.items[0], R"({"pluginStatus":"error",)" + kRows[0].substr(1));
           break;
         case Hook::kRecommendation:
-          EXPECT_EQ(r.items, kRows);
+          EXPECT_EQ(r.items.toStrings(), kRows);
           break;
         case Hook::kAlert:
           EXPECT_NE(r.items[0].find(R"({"accepted":true,)"), std::string::npos);
