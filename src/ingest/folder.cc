@@ -114,6 +114,7 @@ void forEachOverlap(const Segments& segs, std::int64_t a, std::int64_t b, F&& fn
 }
 
 struct HourAcc {
+  double oom_kills = 0;
   std::int64_t start_ms = std::numeric_limits<std::int64_t>::max();
   std::int64_t end_ms = std::numeric_limits<std::int64_t>::min();
   double running_ms = 0;
@@ -142,6 +143,10 @@ struct ContainerState {
   std::int64_t peak_window = std::numeric_limits<std::int64_t>::min();
   double peak_value = 0;
   double gpu_equivalent_per_unit = 1;  // filled at finishInventory (time-slicing replicas)
+  // kube_pod_container_status_restarts_total samples, and the times
+  // kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} said 1.
+  std::vector<std::pair<std::int64_t, double>> restarts;
+  std::vector<std::int64_t> oom_reason_ts;
 
   HourAcc& hour(std::int64_t h) { return hours[h]; }
 };
@@ -210,6 +215,27 @@ void restoreWellKnownNodeLabels(model::StringMap& labels) {
       }
     }
   }
+}
+
+// OOM kills into the container's hours: a rise of the restart counter between two samples,
+// with the last termination reason reported as OOMKilled from just before the rise until two
+// scrape intervals after it, counts the rise as kills in the hour of the later sample (an hour
+// the container ran in; a rise in an hour it did not run in is dropped). A counter that falls
+// (a new pod with the same name) starts over.
+void countOomKills(ContainerState& c, std::int64_t interval) {
+  if (c.restarts.size() < 2 || c.oom_reason_ts.empty()) return;
+  std::sort(c.restarts.begin(), c.restarts.end());
+  std::sort(c.oom_reason_ts.begin(), c.oom_reason_ts.end());
+  for (std::size_t i = 1; i < c.restarts.size(); ++i) {
+    const auto [t0, v0] = c.restarts[i - 1];
+    const auto [t1, v1] = c.restarts[i];
+    if (!(v1 > v0)) continue;
+    const auto it = std::lower_bound(c.oom_reason_ts.begin(), c.oom_reason_ts.end(), t0);
+    if (it == c.oom_reason_ts.end() || *it > t1 + 2 * interval) continue;
+    if (auto acc = c.hours.find(floorHour(t1)); acc != c.hours.end()) acc->second.oom_kills += v1 - v0;
+  }
+  c.restarts.clear();
+  c.oom_reason_ts.clear();
 }
 
 Segments segmentsFrom(std::vector<std::int64_t>& ts, std::int64_t interval) {
@@ -399,6 +425,13 @@ void Folder::State::onInventory(const Sample& s) {
     auto& ts = containers[id].running_ts;
     if (!ts.empty() && t > ts.back()) ++gap_histogram[t - ts.back()];
     ts.push_back(t);
+  } else if (m == "kube_pod_container_status_restarts_total") {
+    const auto id = containerId(label(s, "namespace"), label(s, "pod"), label(s, "container"), true);
+    containers[id].restarts.emplace_back(t, s.value);
+  } else if (m == "kube_pod_container_status_last_terminated_reason") {
+    if (s.value != 1 || label(s, "reason") != "OOMKilled") return;
+    const auto id = containerId(label(s, "namespace"), label(s, "pod"), label(s, "container"), true);
+    containers[id].oom_reason_ts.push_back(t);
   } else if (m == "kube_pod_container_resource_requests") {
     const auto id = containerId(label(s, "namespace"), label(s, "pod"), label(s, "container"), true);
     ContainerState& c = containers[id];
@@ -957,6 +990,7 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
         }
       });
     }
+    countOomKills(c, stats.scrape_interval_ms);
     for (const auto& [h, acc] : c.hours) {
       if (acc.running_ms <= 0) continue;  // usage outside running intervals only
       store::ContainerRows& rows = blockFor(h).containers;
@@ -984,6 +1018,7 @@ std::vector<store::Block> Folder::State::buildBlocks(store::Dimensions& dims) {
       rows.network_cost[r] = 0;  // needs the network-costs egress classes; not in this input
       rows.cpu_sketch.set(r, acc.cpu_sketch.serialize());
       rows.memory_sketch.set(r, acc.mem_sketch.serialize());
+      rows.oom_kills[r] = acc.oom_kills;
     }
     c.hours.clear();
   }

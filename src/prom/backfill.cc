@@ -17,6 +17,8 @@ namespace {
 constexpr Family kFamilies[] = {
     {"kube_pod_container_status_running", true, true},
     {"kube_pod_container_resource_requests", true, true},
+    {"kube_pod_container_status_restarts_total", true, true},
+    {"kube_pod_container_status_last_terminated_reason", true, true},
     {"kube_pod_info", true, true},
     {"kube_pod_owner", true, true},
     {"kube_pod_labels", true, true},

@@ -176,6 +176,7 @@ void ContainerRows::forEachColumn(F&& f) {
   f(id(ContainerColumn::kNetworkCost), network_cost, MergeOp::kSum);
   f(id(ContainerColumn::kCpuSketch), cpu_sketch, MergeOp::kSketch);
   f(id(ContainerColumn::kMemorySketch), memory_sketch, MergeOp::kSketch);
+  f(id(ContainerColumn::kOomKills), oom_kills, MergeOp::kSum);
 }
 
 template <typename F>
@@ -435,6 +436,12 @@ Result<Block> decodeBlock(std::string_view bytes, const ColumnSelection& selecti
         return e.section == static_cast<std::uint8_t>(section) && e.column == id;
       });
       if (it == entries.end()) {
+        if constexpr (!kIsSketchColumn<decltype(col)>) {
+          if (section == Section::kContainers && id >= kFirstOptionalContainerColumn) {
+            col.assign(rows.size(), T{});  // a block from before the column: zeros
+            return;
+          }
+        }
         error = Error{ErrorCode::kCorrupt,
                       fmt::format("block: section {} column {} missing", int(section), id)};
         return;

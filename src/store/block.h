@@ -107,6 +107,9 @@ struct ContainerRows {
   std::vector<double> network_cost;
   SketchColumn cpu_sketch;     // UsageSketch::serialize() of per-sample cores
   SketchColumn memory_sketch;  // of 5-minute peak working-set bytes
+  // Times the container was OOM-killed in the block: restarts whose last termination reason
+  // was OOMKilled (kube-state-metrics). Zero in blocks written before the column existed.
+  std::vector<double> oom_kills;
 
   std::size_t size() const { return container_id.size(); }
   void resize(std::size_t n);
@@ -196,8 +199,11 @@ enum class ContainerColumn : int {
   kCpuRequestCoreHours = 6, kCpuUsageCoreHours = 7, kCpuUsageMaxCores = 8, kRamByteHours = 9,
   kRamRequestByteHours = 10, kRamUsageByteHours = 11, kRamUsageMaxBytes = 12, kGpuHours = 13,
   kGpuUsageHours = 14, kNetworkTransferBytes = 15, kNetworkReceiveBytes = 16, kCpuCost = 17,
-  kRamCost = 18, kGpuCost = 19, kNetworkCost = 20, kCpuSketch = 21, kMemorySketch = 22
+  kRamCost = 18, kGpuCost = 19, kNetworkCost = 20, kCpuSketch = 21, kMemorySketch = 22,
+  // Added after the first release: blocks written before read it as zeros.
+  kOomKills = 23
 };
+inline constexpr int kFirstOptionalContainerColumn = 23;
 
 // Which columns a reader needs. Sketch columns are large and only rightsizing reads them.
 struct ColumnSelection {

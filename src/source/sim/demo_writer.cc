@@ -890,6 +890,20 @@ class MetricsWriter {
       each(p.created, p.deleted,
            [&](UnixSeconds t) { w_.sample(series, c_.running(i, t) ? 1 : 0, t * 1000); });
     }
+    // Restart counters of the containers that restart (the leaking ones, OOM-killed at their
+    // limit); kube-state-metrics reports every container, mostly at 0, which the demo leaves out.
+    w_.family("kube_pod_container_status_restarts", "counter",
+              "The number of container restarts per container.");
+    for (std::size_t i = 0; i < c_.containers.size(); ++i) {
+      if (c_.containers[i].shape != UsageShape::kLeak) continue;
+      const DemoPod& p = c_.podOf(i);
+      Label labels[] = {{"namespace", p.namespace_name}, {"pod", p.name}, {"uid", p.uid},
+                        {"container", c_.containers[i].name}};
+      std::string series =
+          OpenMetricsWriter::seriesText("kube_pod_container_status_restarts_total", labels);
+      each(p.created, p.deleted,
+           [&](UnixSeconds t) { w_.sample(series, c_.oomKillsBefore(i, t), t * 1000); });
+    }
     w_.family("kube_pod_container_status_last_terminated_reason", "gauge",
               "Describes the last reason the container was in terminated state.");
     for (std::size_t i = 0; i < c_.containers.size(); ++i) {

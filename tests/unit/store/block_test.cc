@@ -54,6 +54,68 @@ TEST(Block, EncodeDecodeRoundTrip) {
   EXPECT_EQ(encodeBlock(*back), bytes);  // deterministic encoding
 }
 
+// A block written before the oom_kills column existed: the same bytes with that column's
+// directory entry and frame removed. It reads with zero OOM kills; any other missing column
+// is still corruption.
+std::string withoutColumn(const std::string& bytes, int section, int column) {
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::uint16_t>(static_cast<unsigned char>(bytes[at]) |
+                                      static_cast<unsigned char>(bytes[at + 1]) << 8);
+  };
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  auto u64 = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  // magic, version, kind, cluster, start, end, entry count; entries of 32 bytes.
+  const std::size_t count_at = 4 + 4 + 1 + 2 + u16(9) + 8 + 8;
+  const std::uint32_t n = u32(count_at);
+  const std::size_t entries_at = count_at + 4;
+  std::size_t frame_at = entries_at + 32 * std::size_t{n};
+  for (std::uint32_t e = 0; e < n; ++e) {
+    const std::size_t at = entries_at + 32 * e;
+    const std::uint64_t comp = u64(at + 16);
+    if (static_cast<unsigned char>(bytes[at]) == section && u16(at + 1) == column) {
+      std::string out = bytes;
+      out.erase(frame_at, comp);
+      out.erase(at, 32);
+      const std::uint32_t m = n - 1;
+      for (int i = 0; i < 4; ++i) out[count_at + i] = static_cast<char>(m >> (8 * i));
+      return out;
+    }
+    frame_at += comp;
+  }
+  return {};
+}
+
+TEST(Block, ABlockFromBeforeTheOomColumnReadsZeroKills) {
+  Block b = sampleBlock(0, 1);
+  b.containers.oom_kills = {0, 2, 0};
+  const std::string bytes = encodeBlock(b);
+  auto now = decodeBlock(bytes, ColumnSelection::all());
+  ASSERT_TRUE(now) << now.error().message;
+  EXPECT_EQ(now->containers.oom_kills, (std::vector<double>{0, 2, 0}));
+
+  const std::string old = withoutColumn(bytes, 1, static_cast<int>(ContainerColumn::kOomKills));
+  ASSERT_FALSE(old.empty());
+  auto back = decodeBlock(old, ColumnSelection::all());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->containers.oom_kills, (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(back->containers.cpu_core_hours, b.containers.cpu_core_hours);
+
+  const std::string no_cost =
+      withoutColumn(bytes, 1, static_cast<int>(ContainerColumn::kCpuCost));
+  ASSERT_FALSE(no_cost.empty());
+  auto bad = decodeBlock(no_cost, ColumnSelection::all());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("missing"), std::string::npos) << bad.error().message;
+}
+
 TEST(Block, DecodeWithoutSketchesSkipsThem) {
   auto back = decodeBlock(encodeBlock(sampleBlock(0, 1)), ColumnSelection{});
   ASSERT_TRUE(back);
