@@ -772,6 +772,53 @@ class Decoder {
     }
   }
 
+  // autoscaling/v2 (and v2beta2: the same shape) or autoscaling/v1.
+  void decodeHorizontalPodAutoscaler(dom::object item, ObjectSet& out) {
+    HorizontalPodAutoscaler& hpa = out.horizontal_pod_autoscalers.emplace_back();
+    meta(item, hpa.meta);
+    if (failed()) return;
+    Path root;
+    auto spec = object(item, "spec", &root);
+    if (!spec) return;
+    Path sp{&root, "spec"};
+    if (auto ref = object(*spec, "scaleTargetRef", &sp)) {
+      Path rp{&sp, "scaleTargetRef"};
+      hpa.target_kind = string(*ref, "kind", &rp);
+      hpa.target_name = string(*ref, "name", &rp);
+    }
+    hpa.min_replicas = int32(*spec, "minReplicas", &sp);
+    hpa.max_replicas = int32(*spec, "maxReplicas", &sp).value_or(0);
+    if (auto v1 = int32(*spec, "targetCPUUtilizationPercentage", &sp)) {
+      hpa.metrics.push_back({"cpu", "", "Utilization", v1, std::nullopt});
+    }
+    auto metrics = array(*spec, "metrics", &sp);
+    if (!metrics) return;
+    Path mp{&sp, "metrics"};
+    std::int64_t i = 0;
+    for (dom::element e : *metrics) {
+      Path ip{&mp, {}, i++};
+      auto m = asObject(e, &ip);
+      if (!m) continue;
+      const std::string_view type = stringView(*m, "type", &ip);
+      const bool container = type == "ContainerResource";
+      if (type != "Resource" && !container) continue;
+      const std::string_view key = container ? "containerResource" : "resource";
+      auto res = object(*m, key, &ip);
+      if (!res) continue;
+      Path resp{&ip, key};
+      HpaResourceMetric metric;
+      metric.resource = string(*res, "name", &resp);
+      if (container) metric.container = string(*res, "container", &resp);
+      if (auto target = object(*res, "target", &resp)) {
+        Path tp{&resp, "target"};
+        metric.target_type = string(*target, "type", &tp);
+        metric.average_utilization = int32(*target, "averageUtilization", &tp);
+        metric.average_value = intOrString(*target, "averageValue", &tp);
+      }
+      hpa.metrics.push_back(std::move(metric));
+    }
+  }
+
   // Decodes one object of a known kind; false for unknown kinds.
   bool decodeItem(dom::object item, std::string_view kind, ObjectSet& out) {
     kind_ = kind;
@@ -805,6 +852,8 @@ class Decoder {
       decodeWorkload(item, WorkloadKind::kCronJob, out);
     } else if (kind == "PodDisruptionBudget") {
       decodePodDisruptionBudget(item, out);
+    } else if (kind == "HorizontalPodAutoscaler") {
+      decodeHorizontalPodAutoscaler(item, out);
     } else {
       return false;
     }

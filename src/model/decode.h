@@ -4,7 +4,8 @@
 // Accepted documents: a single object, or a list (kind "List" or "<Kind>List") with items[].
 // Items of a "<Kind>List" without their own kind are taken to be <Kind>. Recognised kinds: Node,
 // Pod, PersistentVolume, PersistentVolumeClaim, Service, Namespace, ReplicaSet, Deployment,
-// StatefulSet, DaemonSet, Job, CronJob, PodDisruptionBudget. Other kinds are skipped and reported
+// StatefulSet, DaemonSet, Job, CronJob, PodDisruptionBudget, HorizontalPodAutoscaler (autoscaling
+// v1 and v2; resource metrics only). Other kinds are skipped and reported
 // in DecodeResult::warnings (one warning per kind, with the count).
 //
 // Field rules:

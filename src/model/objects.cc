@@ -105,12 +105,13 @@ void ObjectSet::merge(ObjectSet&& other) {
   append(namespaces, std::move(other.namespaces));
   append(workloads, std::move(other.workloads));
   append(pod_disruption_budgets, std::move(other.pod_disruption_budgets));
+  append(horizontal_pod_autoscalers, std::move(other.horizontal_pod_autoscalers));
 }
 
 std::size_t ObjectSet::size() const {
   return nodes.size() + pods.size() + persistent_volumes.size() +
          persistent_volume_claims.size() + services.size() + namespaces.size() +
-         workloads.size() + pod_disruption_budgets.size();
+         workloads.size() + pod_disruption_budgets.size() + horizontal_pod_autoscalers.size();
 }
 
 }  // namespace trimtab::model

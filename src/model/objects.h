@@ -190,6 +190,25 @@ struct PodDisruptionBudget {
   std::optional<std::string> max_unavailable;
 };
 
+// One resource metric of a HorizontalPodAutoscaler (autoscaling/v2 `spec.metrics[]` of type
+// Resource or ContainerResource; autoscaling/v1's targetCPUUtilizationPercentage becomes a cpu
+// Utilization metric). Other metric types (Pods, Object, External) are not kept.
+struct HpaResourceMetric {
+  std::string resource;   // "cpu", "memory"
+  std::string container;  // ContainerResource only
+  std::string target_type;  // "Utilization", "AverageValue"
+  std::optional<std::int32_t> average_utilization;  // percent of the request
+  std::optional<std::string> average_value;          // a quantity, as written
+};
+
+struct HorizontalPodAutoscaler {
+  ObjectMeta meta;
+  std::string target_kind, target_name;  // spec.scaleTargetRef
+  std::optional<std::int32_t> min_replicas;
+  std::int32_t max_replicas = 0;
+  std::vector<HpaResourceMetric> metrics;
+};
+
 // Everything decoded from one or more JSON documents.
 struct ObjectSet {
   std::vector<Node> nodes;
@@ -200,6 +219,7 @@ struct ObjectSet {
   std::vector<Namespace> namespaces;
   std::vector<Workload> workloads;
   std::vector<PodDisruptionBudget> pod_disruption_budgets;
+  std::vector<HorizontalPodAutoscaler> horizontal_pod_autoscalers;
 
   // Appends all objects of other.
   void merge(ObjectSet&& other);

@@ -356,6 +356,51 @@ TEST(ModelDecodeTest, ErrorNamesFileObjectAndField) {
             "x.json: expected a Kubernetes object or List (a JSON object), got array");
 }
 
+TEST(ModelDecodeTest, HorizontalPodAutoscalersV1AndV2) {
+  auto r = decodeObjects(R"({"kind":"List","items":[
+    {"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
+     "metadata":{"name":"api","namespace":"shop"},
+     "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"api"},
+             "minReplicas":2,"maxReplicas":10,
+             "metrics":[
+               {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":70}}},
+               {"type":"ContainerResource","containerResource":{"name":"memory","container":"app",
+                 "target":{"type":"AverageValue","averageValue":"512Mi"}}},
+               {"type":"External","external":{"metric":{"name":"queue"},"target":{"type":"Value","value":"30"}}}]}},
+    {"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+     "metadata":{"name":"web","namespace":"shop"},
+     "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"maxReplicas":4,
+             "targetCPUUtilizationPercentage":80}}]})",
+                         "hpa.json");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->objects.horizontal_pod_autoscalers.size(), 2u);
+  const HorizontalPodAutoscaler& api = r->objects.horizontal_pod_autoscalers[0];
+  EXPECT_EQ(api.meta.namespace_name, "shop");
+  EXPECT_EQ(api.target_kind, "Deployment");
+  EXPECT_EQ(api.target_name, "api");
+  EXPECT_EQ(api.min_replicas, 2);
+  EXPECT_EQ(api.max_replicas, 10);
+  ASSERT_EQ(api.metrics.size(), 2u) << "the External metric is not kept";
+  EXPECT_EQ(api.metrics[0].resource, "cpu");
+  EXPECT_EQ(api.metrics[0].target_type, "Utilization");
+  EXPECT_EQ(api.metrics[0].average_utilization, 70);
+  EXPECT_EQ(api.metrics[1].resource, "memory");
+  EXPECT_EQ(api.metrics[1].container, "app");
+  EXPECT_EQ(api.metrics[1].average_value, "512Mi");
+  EXPECT_FALSE(api.metrics[1].average_utilization);
+  const HorizontalPodAutoscaler& web = r->objects.horizontal_pod_autoscalers[1];
+  ASSERT_EQ(web.metrics.size(), 1u);
+  EXPECT_EQ(web.metrics[0].resource, "cpu");
+  EXPECT_EQ(web.metrics[0].average_utilization, 80);
+  EXPECT_EQ(r->objects.size(), 2u);
+
+  EXPECT_EQ(
+      errorOf(R"({"kind":"HorizontalPodAutoscaler","metadata":{"name":"h","namespace":"n"},)"
+              R"("spec":{"metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"averageUtilization":"70%"}}}]}})"),
+      "x.json: HorizontalPodAutoscaler \"n/h\": spec.metrics[0].resource.target.averageUtilization: "
+      "expected integer, got string");
+}
+
 TEST(ModelDecodeTest, NotJsonReportsByteOffset) {
   const std::string msg = errorOf(R"({"kind": "List", "items": [}])");
   EXPECT_EQ(msg.rfind("x.json: not JSON: ", 0), 0u) << msg;
