@@ -789,13 +789,14 @@ class Decoder {
     hpa.min_replicas = int32(*spec, "minReplicas", &sp);
     hpa.max_replicas = int32(*spec, "maxReplicas", &sp).value_or(0);
     if (auto v1 = int32(*spec, "targetCPUUtilizationPercentage", &sp)) {
-      hpa.metrics.push_back({"cpu", "", "Utilization", v1, std::nullopt});
+      hpa.metrics.push_back({"cpu", "", "Utilization", v1, std::nullopt, -1});
     }
     auto metrics = array(*spec, "metrics", &sp);
     if (!metrics) return;
     Path mp{&sp, "metrics"};
     std::int64_t i = 0;
     for (dom::element e : *metrics) {
+      const int index = static_cast<int>(i);
       Path ip{&mp, {}, i++};
       auto m = asObject(e, &ip);
       if (!m) continue;
@@ -807,6 +808,7 @@ class Decoder {
       if (!res) continue;
       Path resp{&ip, key};
       HpaResourceMetric metric;
+      metric.spec_index = index;
       metric.resource = string(*res, "name", &resp);
       if (container) metric.container = string(*res, "container", &resp);
       if (auto target = object(*res, "target", &resp)) {

@@ -199,6 +199,7 @@ struct HpaResourceMetric {
   std::string target_type;  // "Utilization", "AverageValue"
   std::optional<std::int32_t> average_utilization;  // percent of the request
   std::optional<std::string> average_value;          // a quantity, as written
+  int spec_index = -1;  // position in spec.metrics; -1: v1's targetCPUUtilizationPercentage
 };
 
 struct HorizontalPodAutoscaler {

@@ -7,6 +7,33 @@
 
 namespace trimtab::recommend {
 
+std::vector<HpaSpec> hpaSpecsFrom(std::span<const model::HorizontalPodAutoscaler> hpas) {
+  std::vector<HpaSpec> out;
+  out.reserve(hpas.size());
+  for (const model::HorizontalPodAutoscaler& h : hpas) {
+    HpaSpec& spec = out.emplace_back();
+    spec.namespace_name = h.meta.namespace_name;
+    spec.name = h.meta.name;
+    spec.target_kind = h.target_kind;
+    spec.target_name = h.target_name;
+    for (const model::HpaResourceMetric& m : h.metrics) {
+      if (m.target_type != "Utilization" || !m.average_utilization) continue;
+      if (m.resource != "cpu" && m.resource != "memory") continue;
+      HpaMetricTarget t;
+      t.resource = m.resource;
+      t.container = m.container;
+      t.target_utilization_percent = *m.average_utilization;
+      t.json_pointer = m.spec_index < 0
+                           ? "/spec/targetCPUUtilizationPercentage"
+                           : fmt::format("/spec/metrics/{}/{}/target/averageUtilization",
+                                         m.spec_index, m.container.empty() ? "resource"
+                                                                           : "containerResource");
+      spec.metrics.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
 Result<HpaAdjustment> adjustHpaTarget(const HpaMetricTarget& metric, double old_request,
                                       double new_request) {
   if (!(old_request > 0) || !(new_request > 0)) {
@@ -75,6 +102,8 @@ Result<std::vector<HpaAdjustment>> adjustHpas(const std::vector<HpaSpec>& hpas,
                                               a.error().message));
     }
     a->hpa_name = found->name;
+    a->container = m.container;
+    a->json_pointer = m.json_pointer;
     out.push_back(*a);
   }
   return out;

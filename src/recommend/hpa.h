@@ -3,14 +3,16 @@
 // point, the target utilisation is rescaled so target × request stays constant, clamped to
 // 50-90%; when the clamp bites, the scale point moves and the adjustment says so.
 //
-// The store and the inventory model carry no HPA objects today, so this takes explicit input
-// (e.g. from `kubectl get hpa -o json` once a decoder exists).
+// HPAs come from Kubernetes objects (`kubectl get hpa -A -o json`, decoded by model/decode.h)
+// given to `trimtab recommend --objects`: the store keeps usage history, not autoscaler specs.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
 #include "model/error.h"
+#include "model/objects.h"
 
 namespace trimtab::recommend {
 
@@ -20,6 +22,8 @@ inline constexpr double kHpaMaxTargetPercent = 90;
 struct HpaMetricTarget {
   std::string resource;  // "cpu" or "memory"
   double target_utilization_percent = 0;
+  std::string container;     // ContainerResource metrics: utilisation of this container only
+  std::string json_pointer;  // the target in the HPA object, for a JSON 6902 patch
 };
 
 struct HpaSpec {
@@ -31,10 +35,18 @@ struct HpaSpec {
 struct HpaAdjustment {
   std::string hpa_name;
   std::string resource;
+  std::string container;     // as in the metric
+  std::string json_pointer;  // as in the metric
   double old_target_percent = 0, new_target_percent = 0;
   bool clamped = false;           // the scale point could not be kept exactly
   double scale_point_change = 0;  // relative change of target × request (0 when kept)
 };
+
+// The specs of `hpas` that can move with requests: cpu and memory metrics with a Utilization
+// target (Resource: the pod's summed request; ContainerResource: one container's). Metrics
+// with AverageValue targets, or on other resources, do not depend on requests and are left out;
+// an HPA left with no metric is still listed (it targets the workload: conflicts count).
+std::vector<HpaSpec> hpaSpecsFrom(std::span<const model::HorizontalPodAutoscaler> hpas);
 
 // The new utilisation target for one metric: old × old_request / new_request, clamped.
 // Errors (kInvalidArgument) when a request is zero or negative (utilisation of a zero request

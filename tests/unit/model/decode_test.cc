@@ -388,10 +388,12 @@ TEST(ModelDecodeTest, HorizontalPodAutoscalersV1AndV2) {
   EXPECT_EQ(api.metrics[1].container, "app");
   EXPECT_EQ(api.metrics[1].average_value, "512Mi");
   EXPECT_FALSE(api.metrics[1].average_utilization);
+  EXPECT_EQ(api.metrics[1].spec_index, 1);
   const HorizontalPodAutoscaler& web = r->objects.horizontal_pod_autoscalers[1];
   ASSERT_EQ(web.metrics.size(), 1u);
   EXPECT_EQ(web.metrics[0].resource, "cpu");
   EXPECT_EQ(web.metrics[0].average_utilization, 80);
+  EXPECT_EQ(web.metrics[0].spec_index, -1);
   EXPECT_EQ(r->objects.size(), 2u);
 
   EXPECT_EQ(
