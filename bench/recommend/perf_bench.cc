@@ -2,14 +2,17 @@
 // container, 30-day store):
 //   bench/query_bench build --store /tmp/qb-full.db --nodes 4000 --days 30
 //   bench/recommend/recommend_perf_bench --store /tmp/qb-full.db [--strategy auto] [--days 30]
-//       [--read-pass 0]
+//       [--read-pass 0] [--threads N] [--dump FILE]
 // Prints wall time (store open excluded and reported apart) and the process's peak RSS.
 // --read-pass 0 skips the reading-alone reference pass (e.g. to profile recommend() only).
+// --threads N sets RecommendOptions::threads (0 = hardware concurrency); --dump FILE writes the
+// recommendations as JSON (to compare thread counts or builds).
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "recommend/recommend.h"
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
   std::string path, strategy = "auto";
   int days = 30;
   bool read_pass = true;
+  int threads = 0;
+  std::string dump;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--store") == 0)
       path = argv[i + 1];
@@ -47,10 +52,14 @@ int main(int argc, char** argv) {
       days = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--read-pass") == 0)
       read_pass = std::strcmp(argv[i + 1], "0") != 0;
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--dump") == 0)
+      dump = argv[i + 1];
   }
   if (path.empty()) {
     std::fputs("recommend_perf_bench --store PATH [--strategy auto|vpa|krr|autopilot] [--days N] "
-               "[--read-pass 0]\n",
+               "[--read-pass 0] [--threads N] [--dump FILE]\n",
                stderr);
     return 2;
   }
@@ -77,6 +86,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.strategy = *s;
+  o.threads = threads;
   const auto t1 = std::chrono::steady_clock::now();
   const double c1 = cpuSeconds();
   auto recs = recommend::recommend(**store, o);
@@ -86,6 +96,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", recs.error().message.c_str());
     return 1;
   }
+  if (!dump.empty()) std::ofstream(dump, std::ios::binary) << recommend::toJson(*recs, o) << "\n";
   std::uint64_t rows = 0, bytes = 0;
   std::size_t blocks = 0;
   if (auto plan = store::planWindow(**store, "", o.window_start, o.window_end)) {
@@ -126,7 +137,8 @@ int main(int argc, char** argv) {
               "%zu |\n",
               daemonsets, replicas, startups);
   std::printf("| store open (dimensions) | %.2f s |\n", open_s);
-  std::printf("| recommend() wall / CPU (all threads) | %.2f s / %.2f s |\n", rec_s, rec_cpu);
+  std::printf("| recommend() wall / CPU (all threads), --threads %d | %.2f s / %.2f s |\n", threads,
+              rec_s, rec_cpu);
   std::printf(
       "| reading the window's blocks alone, one thread (readBlock, all columns) wall / CPU | %.2f "
       "s / %.2f s |\n",

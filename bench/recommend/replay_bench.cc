@@ -1,8 +1,11 @@
 // Replays real memory series through each recommender and reports Autopilot's (EuroSys'20)
 // metrics side by side with the trace's own limits ("manual").
 //
-//   recommend_replay_bench [--shared DIR] [--warmup-hours 1] [--w-overrun W] [--w-limit-change W]
-//                          [--sweep]
+//   recommend_replay_bench [--shared DIR] [--warmup-hours 1] [--sweep] [--trace-overruns COLUMN]
+//       [--w-overrun W] [--w-underrun W] [--w-limit-change W] [--w-model-change W]
+//       [--cost-half-life SAMPLES] [--half-lives S,S,...] [--margins M,M,...]
+//       [--startup-hours H] [--startup-margin M] [--startup-step M]
+// (defaults: autopilot::MlOptions{} and the startup regime in AutoOnline below).
 //
 // Traces (../shared/data): Google ClusterData2019 job 113 (9 tasks, 5-minute windows, max
 // memory per window and the memory limit that was set), and the Alibaba GenAI pod memory
@@ -10,11 +13,15 @@
 // fraction of the pod's limit, so the manual limit is 1.0).
 //
 // Replay: at each 5-minute window a recommender has seen only earlier windows. The limit in
-// force is the trace's own until the task has 1 hour of history; after that the recommender's,
-// with one actuation rule for every recommender: a new value is applied when it differs from
-// the one in force by more than 5% (limit changes are what Autopilot counts). A window whose
-// peak exceeds the limit in force is an overrun (it is still observed afterwards: the traces
+// force is the trace's own until the task has --warmup-hours of history; after that the
+// recommender's, with one actuation rule for every recommender: a new value is applied when it
+// differs from the one in force by more than 5% (limit changes are what Autopilot counts). A window
+// whose peak exceeds the limit in force is an overrun (it is still observed afterwards: the traces
 // are not truncated by OOM kills as real usage would be).
+//
+// Columns: manual, vpa, krr, mw S_max, mw S_p98 (Autopilot moving window, 48 h half-life),
+// ml (the ensemble from the first sample), auto (StartupLimit for the first 24 h, mw S_max until
+// 72 h, then ml). --trace-overruns prints each overrun of one column (task, age, peak, limit).
 //
 // Metrics per task-day (UTC day of the trace clock):
 //   relative slack = (mean limit − P95 of the day's window peaks) / mean limit, averaged;
@@ -193,25 +200,39 @@ class MlOnline : public Online {
   autopilot::MlEnsemble ml_;
 };
 
-// auto: the ensemble once a task has 72 h of history, the moving window (S_max) before.
+// The young-task regime's constants (--startup-*): see autopilot::StartupLimit.
+struct StartupOptions {
+  double hours = autopilot::kStartupSeconds / 3600;  // 0 = no startup regime
+  double margin = autopilot::kStartupMargin, step = autopilot::kStartupStep;
+};
+
+// auto: the startup regime (StartupLimit) for the first `startup.hours` of a task, then the
+// moving window (S_max) until it has 72 h of history, then the ensemble.
 class AutoOnline : public Online {
  public:
-  explicit AutoOnline(autopilot::MlOptions o)
-      : ml_(std::move(o)), mw_(autopilot::MemoryClass::kMinimal) {}
+  AutoOnline(autopilot::MlOptions o, StartupOptions startup)
+      : ml_(std::move(o)),
+        mw_(autopilot::MemoryClass::kMinimal),
+        startup_opts_(startup),
+        startup_(startup.margin, startup.step) {}
   void observe(double t, double peak) override {
     if (first_ < 0) first_ = t;
     ml_.observe(t, peak);
     mw_.observe(t, peak);
+    startup_.observe(peak);
     last_ = t;
   }
   double limit(double t) override {
     const double m = mw_.limit(t);
+    if (last_ - first_ < startup_opts_.hours * 3600) return startup_.recommend();
     return last_ - first_ >= 72 * 3600.0 ? ml_.limit(t) : m;
   }
 
  private:
   MlOnline ml_;
   MovingWindowOnline mw_;
+  StartupOptions startup_opts_;
+  autopilot::StartupLimit startup_;
   double first_ = -1, last_ = 0;
 };
 
@@ -221,7 +242,9 @@ struct Metrics {
   double elapsed_s = 0;
 };
 
-double g_warmup_seconds = 3600;  // --warmup-hours
+double g_warmup_seconds = 3600;        // --warmup-hours
+const char* g_trace_column = nullptr;  // --trace-overruns NAME: print that column's overruns
+const char* g_column = "";             // the column being replayed
 
 Metrics replay(const std::vector<Series>& tasks,
                const std::function<std::unique_ptr<Online>()>& make) {
@@ -255,6 +278,12 @@ Metrics replay(const std::vector<Series>& tasks,
       d.peaks.push_back(w.peak);
       if (w.peak > in_force) {
         d.overruns += 1;
+        if (g_trace_column && std::strcmp(g_trace_column, g_column) == 0) {
+          std::printf(
+              "overrun: %s task %zu at %.1f h (age %.1f h): peak %.4g > limit %.4g (%.1f%%)\n",
+              g_column, static_cast<std::size_t>(&s - tasks.data()), w.t / 3600,
+              (w.t - first_t) / 3600, w.peak, in_force, 100 * (w.peak / in_force - 1));
+        }
         if (rec) rec->overrun(w.t, in_force, w.peak);
       }
       if (rec) rec->observe(w.t, w.peak);
@@ -282,8 +311,8 @@ double p99(std::vector<double> v) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(0.99 * v.size())) - 1)];
 }
 
-void printTable(const char* title, const std::vector<Series>& tasks,
-                const autopilot::MlOptions& ml) {
+void printTable(const char* title, const std::vector<Series>& tasks, const autopilot::MlOptions& ml,
+                const StartupOptions& startup) {
   struct Col {
     const char* name;
     std::function<std::unique_ptr<Online>()> make;
@@ -297,10 +326,13 @@ void printTable(const char* title, const std::vector<Series>& tasks,
       {"mw S_p98",
        [] { return std::make_unique<MovingWindowOnline>(autopilot::MemoryClass::kLow); }},
       {"ml", [ml] { return std::make_unique<MlOnline>(ml); }},
-      {"auto", [ml] { return std::make_unique<AutoOnline>(ml); }},
+      {"auto", [ml, startup] { return std::make_unique<AutoOnline>(ml, startup); }},
   };
   std::vector<Metrics> ms;
-  for (const Col& c : cols) ms.push_back(replay(tasks, c.make));
+  for (const Col& c : cols) {
+    g_column = c.name;
+    ms.push_back(replay(tasks, c.make));
+  }
   std::size_t windows = 0;
   for (const auto& s : tasks) windows += s.size();
   std::printf("\n%s: %zu tasks, %zu windows, %.0f task-days\n\n", title, tasks.size(), windows,
@@ -337,35 +369,74 @@ void printTable(const char* title, const std::vector<Series>& tasks,
   row("replay time (s)", [&](const Metrics& m) { return fmt("%.2f", m.elapsed_s); });
 }
 
-}  // namespace
+std::vector<double> parseList(const char* text) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string cell;
+  while (std::getline(ss, cell, ',')) out.push_back(std::atof(cell.c_str()));
+  return out;
+}
 
-// --sweep: the ML ensemble's cost weights over a small grid (Autopilot tuned its five
-// hyperparameters offline by exhaustive sweep), one row per setting and trace.
-void sweep(const char* title, const std::vector<Series>& tasks) {
+std::string listText(const std::vector<double>& v, double scale = 1) {
+  std::string out;
+  for (double x : v) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(std::lround(x * scale));
+  }
+  return out;
+}
+
+// --sweep: the ML ensemble's cost weights and the startup regime over small grids (Autopilot
+// tuned its five hyperparameters offline by exhaustive sweep), one row per setting and trace.
+void sweep(const char* title, const std::vector<Series>& tasks, const autopilot::MlOptions& base,
+           const StartupOptions& startup_base) {
   std::printf(
-      "\n%s: ML sweep\n\n| w_o | w_dL | w_dm | slack | overrun-free | overruns/task-day | changes "
-      "p99 |\n|---|---|---|---|---|---|---|\n",
+      "\n%s: ML sweep\n\n| w_o | w_dL | w_dm | cost t1/2 | slack | overrun-free | "
+      "overruns/task-day | "
+      "changes p99 |\n|---|---|---|---|---|---|---|---|\n",
       title);
   for (double wo : {100.0, 400.0, 2000.0, 10000.0}) {
     for (double wdl : {10.0, 50.0, 200.0}) {
-      for (double wdm : {20.0}) {
-        autopilot::MlOptions o;
+      for (double cost_hl : {0.0, 144.0}) {
+        autopilot::MlOptions o = base;
         o.w_overrun = wo;
         o.w_limit_change = wdl;
-        o.w_model_change = wdm;
+        o.cost_half_life_samples = cost_hl;
         const Metrics m = replay(tasks, [o] { return std::make_unique<MlOnline>(o); });
-        std::printf("| %.0f | %.0f | %.0f | %.1f%% | %.2f%% | %.3f | %.0f |\n", wo, wdl, wdm,
-                    100 * m.slack_sum / m.task_days, 100 * m.overrun_free / m.task_days,
-                    m.overruns / m.task_days, p99(m.changes));
+        std::printf("| %.0f | %.0f | %.0f | %.0f | %.1f%% | %.2f%% | %.3f | %.0f |\n", wo, wdl,
+                    o.w_model_change, cost_hl, 100 * m.slack_sum / m.task_days,
+                    100 * m.overrun_free / m.task_days, m.overruns / m.task_days, p99(m.changes));
       }
     }
   }
+  std::printf(
+      "\n%s: auto, startup regime sweep (ML as above)\n\n| startup h | margin | step | slack | "
+      "overrun-free | overruns/task-day | changes p99 |\n|---|---|---|---|---|---|---|\n",
+      title);
+  for (double hours : {0.0, 24.0, 72.0}) {
+    for (auto [margin, step] : std::vector<std::pair<double, double>>{
+             {0.15, 0.15}, {0.15, 0.5}, {0.3, 1.0}, {0.5, 1.5}, {1.0, 2.0}, {1.5, 2.5}}) {
+      StartupOptions so = startup_base;
+      so.hours = hours;
+      so.margin = margin;
+      so.step = step;
+      const Metrics m =
+          replay(tasks, [base, so] { return std::make_unique<AutoOnline>(base, so); });
+      std::printf("| %.0f | %.2f | %.2f | %.1f%% | %.2f%% | %.3f | %.0f |\n", hours, margin, step,
+                  100 * m.slack_sum / m.task_days, 100 * m.overrun_free / m.task_days,
+                  m.overruns / m.task_days, p99(m.changes));
+      if (hours == 0) break;
+    }
+  }
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string shared = TRIMTAB_SHARED_DIR;
   bool do_sweep = false;
   autopilot::MlOptions ml;
+  StartupOptions startup;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--shared") == 0 && has_value)
@@ -374,8 +445,26 @@ int main(int argc, char** argv) {
       g_warmup_seconds = std::atof(argv[++i]) * 3600;
     else if (std::strcmp(argv[i], "--w-overrun") == 0 && has_value)
       ml.w_overrun = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--w-underrun") == 0 && has_value)
+      ml.w_underrun = std::atof(argv[++i]);
     else if (std::strcmp(argv[i], "--w-limit-change") == 0 && has_value)
       ml.w_limit_change = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--w-model-change") == 0 && has_value)
+      ml.w_model_change = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--cost-half-life") == 0 && has_value)
+      ml.cost_half_life_samples = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--half-lives") == 0 && has_value)
+      ml.half_lives_samples = parseList(argv[++i]);
+    else if (std::strcmp(argv[i], "--margins") == 0 && has_value)
+      ml.margins = parseList(argv[++i]);
+    else if (std::strcmp(argv[i], "--startup-hours") == 0 && has_value)
+      startup.hours = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--startup-margin") == 0 && has_value)
+      startup.margin = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--startup-step") == 0 && has_value)
+      startup.step = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--trace-overruns") == 0 && has_value)
+      g_trace_column = argv[++i];
     else if (std::strcmp(argv[i], "--sweep") == 0)
       do_sweep = true;
   }
@@ -388,17 +477,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "ML ensemble: half-lives {144, 576, 2016} windows, margins {0, 5, 10, 20}%%, "
-      "w_o=%.0f w_u=%.0f w_dL=%.0f w_dm=%.0f\n",
-      ml.w_overrun, ml.w_underrun, ml.w_limit_change, ml.w_model_change);
+      "ML ensemble: half-lives {%s} windows, margins {%s}%%, w_o=%.0f w_u=%.0f w_dL=%.0f "
+      "w_dm=%.0f, cost half-life %s\n",
+      listText(ml.half_lives_samples).c_str(), listText(ml.margins, 100).c_str(), ml.w_overrun,
+      ml.w_underrun, ml.w_limit_change, ml.w_model_change,
+      ml.cost_half_life_samples > 0
+          ? (std::to_string(static_cast<long>(ml.cost_half_life_samples)) + " windows").c_str()
+          : "each model's own");
+  std::printf(
+      "auto: startup regime for the first %.0f h (max x %.2f, raised to max x %.2f), then "
+      "mw S_max until 72 h, then ML\n",
+      startup.hours, 1 + startup.margin, 1 + startup.step);
   std::printf("warm-up: the trace's own limit for the first %.1f h of each task\n",
               g_warmup_seconds / 3600);
   if (do_sweep) {
-    sweep("Google 2019 job 113", google);
-    sweep("Alibaba GenAI", alibaba);
+    if (!google.empty()) sweep("Google 2019 job 113", google, ml, startup);
+    if (!alibaba.empty()) sweep("Alibaba GenAI", alibaba, ml, startup);
     return 0;
   }
-  if (!google.empty()) printTable("Google 2019 job 113 (memory)", google, ml);
-  if (!alibaba.empty()) printTable("Alibaba GenAI pods (memory utilisation)", alibaba, ml);
+  if (!google.empty()) printTable("Google 2019 job 113 (memory)", google, ml, startup);
+  if (!alibaba.empty()) printTable("Alibaba GenAI pods (memory utilisation)", alibaba, ml, startup);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "plan/openb.h"
 #include "plan/replay.h"
 #include "plan/sizing.h"
+#include "model/quantity.h"
 #include "model/time_format.h"
 #include "pricing/catalog.h"
 
@@ -32,9 +33,16 @@ constexpr const char* kPlanUsage =
     "      fragmentation as the arrived load grows.\n"
     "  trimtab plan size --pods FILE | --store PATH [--window 7d] [--cluster C]\n"
     "      [--catalog aws|gcp|azure] [--region R] [--spot-ok] [--target-utilization 0.8]\n"
-    "      [--families F[,F...]] [--format table|json]\n"
+    "      [--families F[,F...]] [--colgen-seconds 3.5]\n"
+    "      [--daemonset-overhead cpu=100m,memory=200Mi[,pods=N]] [--zones A,B,...]\n"
+    "      [--format table|json]\n"
     "      Cheapest node-pool mix for the pods (an openb pod list, or the store's pods at the\n"
-    "      end of the window), with Karpenter-style FFD and the LP bound.\n"
+    "      end of the window), with Karpenter-style FFD and the LP bound (configuration LP by\n"
+    "      column generation, capped at --colgen-seconds; the assignment LP for comparison).\n"
+    "      DaemonSet overhead is reserved on every node (with --store: the largest per-node\n"
+    "      requests of the store's DaemonSet pods unless --daemonset-overhead is given).\n"
+    "      --zones: pods held to a zone (nodeSelector topology.kubernetes.io/zone) are sized in\n"
+    "      it, the others on their own; one mix per zone.\n"
     "  trimtab plan consolidate --store PATH [--window 7d] [--cluster C] [--max-disruption N]\n"
     "      [--deadline 5s] [--min-saving USD] [--balanced-k 2] [--catalog aws|gcp|azure]\n"
     "      [--region R] [--spot-ok] [--families F[,F...]] [--no-replace] [--threads 2]\n"
@@ -409,10 +417,107 @@ int cmdConsolidate(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// Per-node DaemonSet overhead for plan size.
+struct DaemonSetOverhead {
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_mib = 0;
+  int pods = 0;
+};
+
+// "cpu=100m,memory=200Mi[,pods=2]" (each key optional).
+Result<DaemonSetOverhead> parseOverhead(const std::string& text) {
+  DaemonSetOverhead out;
+  for (const auto& item : splitList(text)) {
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    auto bad = [&](const std::string& why) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--daemonset-overhead \"{}\": {} (want e.g. "
+                              "cpu=100m,memory=200Mi,pods=2)",
+                              item, why));
+    };
+    if (key == "cpu") {
+      auto v = model::parseQuantityMilli(value);
+      if (!v || *v < 0) return bad("not a CPU quantity");
+      out.cpu_milli = *v;
+    } else if (key == "memory") {
+      auto v = model::parseQuantity(value);
+      if (!v || *v < 0) return bad("not a memory quantity");
+      out.memory_mib = (*v + (1 << 20) - 1) >> 20;
+    } else if (key == "pods") {
+      auto v = model::parseQuantity(value);
+      if (!v || *v < 0 || *v > 10000) return bad("not a pod count");
+      out.pods = static_cast<int>(*v);
+    } else {
+      return bad("unknown key");
+    }
+  }
+  return out;
+}
+
+// plan size --zones: one row per zone (pods without a zone last, as "(any)").
+int printZonedSizing(const plan::ZonedSizingResult& z, std::size_t pod_count,
+                     const std::string& format, const std::string& source_note) {
+  const auto label = [](const std::string& zone) {
+    return zone.empty() ? std::string("(any)") : zone;
+  };
+  if (format == "json") {
+    std::string zones = "[";
+    for (std::size_t i = 0; i < z.zones.size(); ++i) {
+      const auto& r = z.zones[i].result;
+      zones += fmt::format(
+          "{}{{\"zone\":\"{}\",\"pods\":{},\"mix_hourly_usd\":{:.4f},\"ffd_hourly_usd\":{:.4f},"
+          "\"lp_bound_hourly_usd\":{:.4f},\"gap_pct\":{:.3f},\"bound_method\":\"{}\",\"mix\":{}}}",
+          i ? "," : "", z.zones[i].zone, z.zones[i].pods.size(), r.mix_hourly_usd,
+          r.ffd_hourly_usd, r.lp_bound_hourly_usd, r.gap_pct, r.bound_method, mixJson(r.mix));
+    }
+    zones += "]";
+    std::string unplaceable = "[";
+    for (std::size_t i = 0; i < z.unplaceable.size(); ++i) {
+      unplaceable += fmt::format("{}{{\"pod\":\"{}\",\"reason\":\"{}\"}}", i ? "," : "",
+                                 z.unplaceable[i].name, z.unplaceable[i].reason);
+    }
+    unplaceable += "]";
+    std::printf(
+        "{\"pods\":%zu,\"mix_hourly_usd\":%.4f,\"ffd_hourly_usd\":%.4f,"
+        "\"lp_bound_hourly_usd\":%.4f,\"zones\":%s,\"unplaceable\":%s}\n",
+        pod_count, z.mix_hourly_usd, z.ffd_hourly_usd, z.lp_bound_hourly_usd, zones.c_str(),
+        unplaceable.c_str());
+    return kExitOk;
+  }
+  std::fputs(source_note.c_str(), stdout);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& zs : z.zones) {
+    const auto& r = zs.result;
+    rows.push_back({label(zs.zone), std::to_string(zs.pods.size()), money(r.mix_hourly_usd),
+                    money(r.ffd_hourly_usd), money(r.lp_bound_hourly_usd),
+                    fmt::format("{:.2f}%", r.gap_pct), mixText(r.mix)});
+  }
+  rows.push_back({"total", std::to_string(pod_count), money(z.mix_hourly_usd),
+                  money(z.ffd_hourly_usd), money(z.lp_bound_hourly_usd),
+                  z.lp_bound_hourly_usd > 0
+                      ? fmt::format("{:.2f}%", (z.mix_hourly_usd - z.lp_bound_hourly_usd) /
+                                                   z.lp_bound_hourly_usd * 100)
+                      : "-",
+                  ""});
+  printTable({"ZONE", "PODS", "MIX $/H", "FFD $/H", "BOUND $/H", "GAP", "TRIMTAB MIX"}, rows);
+  std::puts("\n(any): pods without a zone constraint, sized on their own nodes; the total bound "
+            "is the sum of the zones' bounds.");
+  if (!z.unplaceable.empty()) {
+    std::printf("\nunplaceable pods (%zu):\n", z.unplaceable.size());
+    for (std::size_t i = 0; i < z.unplaceable.size() && i < 10; ++i) {
+      std::printf("  %s: %s\n", z.unplaceable[i].name.c_str(), z.unplaceable[i].reason.c_str());
+    }
+  }
+  return kExitOk;
+}
+
 int cmdSize(const std::vector<std::string>& argv) {
   auto args = Args::parse("plan size", argv,
                           {"pods", "store", "window", "cluster", "catalog", "region",
-                           "target-utilization", "families", "format"},
+                           "target-utilization", "families", "format", "colgen-seconds",
+                           "daemonset-overhead", "zones"},
                           {"spot-ok"});
   if (!args) {
     printError(args.error());
@@ -432,17 +537,31 @@ int cmdSize(const std::vector<std::string>& argv) {
       return exitCodeFor(sc.error());
     }
     std::size_t overhead = 0;
+    // Per node: the DaemonSet pods' requests; every new node is charged the largest.
+    std::vector<DaemonSetOverhead> per_node(sc->description.nodes.size());
     for (const auto& p : sc->description.pods) {
       if (p.role == plan::PodRole::kDaemonSet) {
         ++overhead;
+        if (p.node >= 0 && static_cast<std::size_t>(p.node) < per_node.size()) {
+          auto& o = per_node[static_cast<std::size_t>(p.node)];
+          o.cpu_milli += p.spec.cpu_milli;
+          o.memory_mib += p.spec.memory_mib;
+          ++o.pods;
+        }
         continue;
       }
       plan::PodSpec spec = p.spec;
       spec.gpu_model_mask = 0;
       store_pods.push_back(std::move(spec));
     }
+    for (const auto& o : per_node) {
+      options.daemonset_cpu_milli = std::max(options.daemonset_cpu_milli, o.cpu_milli);
+      options.daemonset_memory_mib = std::max(options.daemonset_memory_mib, o.memory_mib);
+      options.daemonset_pods = std::max(options.daemonset_pods, o.pods);
+    }
     source_note = fmt::format(
-        "cluster {} at {}: {} pods on {} nodes ({} DaemonSet pods not sized)\n",
+        "cluster {} at {}: {} pods on {} nodes ({} DaemonSet pods not sized; their largest "
+        "per-node requests are reserved on every node)\n",
         sc->description.cluster, model::formatRfc3339(sc->hour_start), store_pods.size(),
         sc->description.nodes.size(), overhead);
     if (!args->value("catalog") && sc->provider != pricing::Provider::kUnknown) {
@@ -471,6 +590,16 @@ int cmdSize(const std::vector<std::string>& argv) {
   if (format != "table" && format != "json") {
     return usageError(fmt::format("plan size: --format \"{}\": want table or json", format));
   }
+  if (const auto text = args->value("daemonset-overhead")) {
+    auto o = parseOverhead(*text);
+    if (!o) {
+      printError(o.error().withContext("plan size"));
+      return kExitUsage;
+    }
+    options.daemonset_cpu_milli = o->cpu_milli;
+    options.daemonset_memory_mib = o->memory_mib;
+    options.daemonset_pods = o->pods;
+  }
   plan::GpuModels models;
   auto pods = from_store ? Result<std::vector<plan::PodSpec>>(std::move(store_pods))
                          : plan::readOpenbPodsAddingModels(*pods_path, models);
@@ -487,12 +616,28 @@ int cmdSize(const std::vector<std::string>& argv) {
     printError(instance_options.error());
     return exitCodeFor(instance_options.error());
   }
-  auto r = plan::sizePool(*pods, *instance_options);
+  plan::SizingLimits limits;
+  auto colgen_seconds = number(*args, "colgen-seconds", limits.colgen_seconds, 0, 600);
+  if (!colgen_seconds) {
+    printError(colgen_seconds.error());
+    return kExitUsage;
+  }
+  limits.colgen_seconds = *colgen_seconds;
+  constexpr double kHoursPerMonth = 730;
+  if (const auto zone_list = args->value("zones")) {
+    const std::vector<std::string> zones = splitList(*zone_list);
+    auto z = plan::sizePoolByZone(*pods, *instance_options, zones, limits);
+    if (!z) {
+      printError(z.error());
+      return exitCodeFor(z.error());
+    }
+    return printZonedSizing(*z, pods->size(), format, source_note);
+  }
+  auto r = plan::sizePool(*pods, *instance_options, limits);
   if (!r) {
     printError(r.error());
     return exitCodeFor(r.error());
   }
-  constexpr double kHoursPerMonth = 730;
   if (format == "json") {
     std::string unplaceable = "[";
     for (std::size_t i = 0; i < r->unplaceable.size(); ++i) {
@@ -501,19 +646,33 @@ int cmdSize(const std::vector<std::string>& argv) {
     }
     unplaceable += "]";
     std::printf(
-        "{\"pods\":%zu,\"pods_sized\":%zu,\"mix_hourly_usd\":%.4f,\"ffd_hourly_usd\":%.4f,"
-        "\"lp_bound_hourly_usd\":%.4f,\"gap_pct\":%.3f,\"bound_method\":\"%s\",\"mix\":%s,"
-        "\"ffd\":%s,\"unplaceable\":%s}\n",
-        pods->size(), r->pods_sized, r->mix_hourly_usd, r->ffd_hourly_usd, r->lp_bound_hourly_usd,
-        r->gap_pct, r->bound_method.c_str(), mixJson(r->mix).c_str(), mixJson(r->ffd).c_str(),
-        unplaceable.c_str());
+        "{\"pods\":%zu,\"pods_sized\":%zu,\"pod_classes\":%zu,\"mix_hourly_usd\":%.4f,"
+        "\"ffd_hourly_usd\":%.4f,\"lp_bound_hourly_usd\":%.4f,\"gap_pct\":%.3f,"
+        "\"bound_method\":\"%s\",\"assignment_bound_hourly_usd\":%.4f,"
+        "\"colgen_bound_hourly_usd\":%.4f,\"colgen_master_hourly_usd\":%.4f,"
+        "\"colgen_converged\":%s,\"colgen_time_capped\":%s,\"colgen_iterations\":%d,"
+        "\"colgen_columns\":%zu,\"mix_method\":\"%s\",\"mix\":%s,\"ffd\":%s,"
+        "\"unplaceable\":%s}\n",
+        pods->size(), r->pods_sized, r->pod_classes, r->mix_hourly_usd, r->ffd_hourly_usd,
+        r->lp_bound_hourly_usd, r->gap_pct, r->bound_method.c_str(),
+        r->assignment_bound_hourly_usd, r->colgen_bound_hourly_usd, r->colgen_master_hourly_usd,
+        r->colgen_converged ? "true" : "false", r->colgen_time_capped ? "true" : "false",
+        r->colgen_iterations, r->colgen_columns, r->mix_method.c_str(), mixJson(r->mix).c_str(),
+        mixJson(r->ffd).c_str(), unplaceable.c_str());
     return kExitOk;
   }
   std::fputs(source_note.c_str(), stdout);
-  std::printf("%zu pods (%zu sized), %zu instance options (%s%s, utilisation %.0f%%)\n\n",
+  std::printf("%zu pods (%zu sized), %zu instance options (%s%s, utilisation %.0f%%%s)\n\n",
               pods->size(), r->pods_sized, instance_options->size(),
               std::string(pricing::providerName(options.provider)).c_str(),
-              options.spot_ok ? ", spot allowed" : "", options.target_utilization * 100);
+              options.spot_ok ? ", spot allowed" : "", options.target_utilization * 100,
+              options.daemonset_cpu_milli > 0 || options.daemonset_memory_mib > 0 ||
+                      options.daemonset_pods > 0
+                  ? fmt::format(", DaemonSet overhead {}m cpu, {}Mi memory, {} pods per node",
+                                options.daemonset_cpu_milli, options.daemonset_memory_mib,
+                                options.daemonset_pods)
+                        .c_str()
+                  : "");
   const auto pct = [&](double v) {
     return r->lp_bound_hourly_usd > 0 ? fmt::format("{:+.2f}%", (v - r->lp_bound_hourly_usd) /
                                                                     r->lp_bound_hourly_usd * 100)
@@ -527,9 +686,28 @@ int cmdSize(const std::vector<std::string>& argv) {
       {fmt::format("lp bound ({})", r->bound_method), money(r->lp_bound_hourly_usd),
        money(r->lp_bound_hourly_usd * kHoursPerMonth), "0.00%"},
   };
+  if (r->assignment_bound_hourly_usd > 0 && r->bound_method != "clp") {
+    rows.push_back({"assignment lp (clp)", money(r->assignment_bound_hourly_usd),
+                    money(r->assignment_bound_hourly_usd * kHoursPerMonth),
+                    pct(r->assignment_bound_hourly_usd)});
+  }
+  if (r->colgen_iterations > 0 && r->bound_method != "clp-colgen") {
+    rows.push_back({"configuration lp (farley)", money(r->colgen_bound_hourly_usd),
+                    money(r->colgen_bound_hourly_usd * kHoursPerMonth),
+                    pct(r->colgen_bound_hourly_usd)});
+  }
   printTable({"PLAN", "$/HOUR", "$/MONTH", "VS BOUND"}, rows);
-  std::printf("\ntrimtab mix: %s\nkarpenter ffd: %s\n", mixText(r->mix).c_str(),
-              mixText(r->ffd).c_str());
+  std::printf("\ntrimtab mix (%s): %s\nkarpenter ffd: %s\n", r->mix_method.c_str(),
+              mixText(r->mix).c_str(), mixText(r->ffd).c_str());
+  if (r->colgen_iterations > 0) {
+    std::printf(
+        "column generation: %d rounds, %zu patterns, %zu pod shapes, restricted master $%.2f/h, "
+        "%s\n",
+        r->colgen_iterations, r->colgen_columns, r->pod_classes, r->colgen_master_hourly_usd,
+        r->colgen_converged    ? "pricing proved optimal"
+        : r->colgen_time_capped ? "stopped by --colgen-seconds (bound kept valid by Farley)"
+                                : "pricing searches cut short (bound kept valid by Farley)");
+  }
   if (!r->unplaceable.empty()) {
     std::printf("\nunplaceable pods (%zu):\n", r->unplaceable.size());
     for (std::size_t i = 0; i < r->unplaceable.size() && i < 10; ++i) {

@@ -8,6 +8,8 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/plugin_hooks.h"
+#include "pricing/catalog.h"
+#include "pricing/defaults.h"
 #include "recommend/insights.h"
 #include "recommend/patches.h"
 #include "recommend/recommend.h"
@@ -73,6 +75,23 @@ int runInsights(const Args& args, const store::Store& store,
     return kExitUsage;
   }
   io.idle_days = static_cast<double>(*idle_days);
+  // Spot candidates: the built-in catalog's on-demand and spot prices of the node's type (its
+  // region's row, else the provider's catalog region); a row without a spot price gets
+  // on-demand × kDefaultSpotToOnDemandRatio, as the Pricer does ("...:spot-estimated").
+  io.spot_price = [](std::string_view instance_type,
+                     std::string_view region) -> std::optional<recommend::SpotPrice> {
+    if (instance_type.empty()) return std::nullopt;
+    auto match = pricing::Catalog::builtin().lookup(std::nullopt, instance_type, region);
+    if (!match || !match->row) return std::nullopt;
+    const pricing::InstanceType& row = *match->row;
+    if (!(row.ondemand_hourly > 0)) return std::nullopt;
+    const bool listed = row.spot_hourly > 0;
+    return recommend::SpotPrice{
+        row.ondemand_hourly,
+        listed ? row.spot_hourly : row.ondemand_hourly * pricing::kDefaultSpotToOnDemandRatio,
+        fmt::format("catalog:{}:{}:{}:{}", pricing::providerName(row.provider), row.instance_type,
+                    row.region, listed ? "spot" : "spot-estimated")};
+  };
   if (format != "table" && format != "json") {
     printError(Error{ErrorCode::kInvalidArgument, "recommend --insights: --format table or json"});
     return kExitUsage;
@@ -149,10 +168,30 @@ int cmdRecommend(const std::vector<std::string>& argv) {
   options.window_start = window.start;
   options.window_end = window.end;
   if (args->flag("insights")) return runInsights(*args, *store, options, format);
+  // The cluster's objects (kubectl JSON, e.g. a snapshot directory): HPAs for scale-point
+  // awareness, workloads for the JSON 6902 container indexes.
+  std::optional<model::ObjectSet> manifests;
+  if (auto dir = args->value("manifests")) {
+    auto files = source::scanSnapshot(*dir);
+    if (!files) {
+      printError(files.error());
+      return exitCodeFor(files.error());
+    }
+    auto objects = source::loadObjects(*files);
+    if (!objects) {
+      printError(objects.error());
+      return exitCodeFor(objects.error());
+    }
+    manifests = std::move(*objects);
+  }
   auto recs = recommend::recommend(*store, options);
   if (!recs) {
     printError(recs.error());
     return exitCodeFor(recs.error());
+  }
+  if (manifests) {
+    recommend::applyHpas(*recs,
+                         recommend::hpaSpecsFrom(manifests->horizontal_pod_autoscalers));
   }
   if (auto config = args->value("config"); config && !config->empty()) {
     auto plugins = loadPlugins(*config, plugin::Hook::kRecommendation);
@@ -177,21 +216,7 @@ int cmdRecommend(const std::vector<std::string>& argv) {
     recommend::PatchOptions po;
     po.out_dir = *args->value("out");
     po.resources = splitList(args->valueOr("resources", ""));
-    std::optional<model::ObjectSet> manifests;
-    if (auto dir = args->value("manifests")) {
-      auto files = source::scanSnapshot(*dir);
-      if (!files) {
-        printError(files.error());
-        return exitCodeFor(files.error());
-      }
-      auto objects = source::loadObjects(*files);
-      if (!objects) {
-        printError(objects.error());
-        return exitCodeFor(objects.error());
-      }
-      manifests = std::move(*objects);
-      po.manifests = &*manifests;
-    }
+    if (manifests) po.manifests = &*manifests;
     if (auto mode = args->value("vpa")) {
       po.vpa_objects = true;
       po.vpa_update_mode = *mode;
@@ -231,11 +256,15 @@ CommandRegistration kReg{
      "      Request/limit recommendations with risk, monthly saving and "
      "reason; patches: kustomize\n"
      "      strategic-merge + JSON 6902 patches and kustomization.yaml "
-     "(docs/recommend.md); --config applies recommendation-policy plugins.\n"
+     "(docs/recommend.md); --config applies recommendation-policy plugins;\n"
+     "      --manifests: the cluster's objects (kubectl JSON): HPAs on CPU/memory utilisation "
+     "get targets that keep their scale point.\n"
      "  trimtab recommend --store PATH --insights [--window 14d] [--idle-days 7] "
      "[--format table|json]\n"
-     "      Savings insights: idle workloads (no CPU, no network) and "
-     "unclaimed volumes.\n",
+     "      Savings insights: idle workloads (no CPU, no network), "
+     "unclaimed volumes, nodes that could be drained\n"
+     "      (last hour, first fit onto the other nodes) and spot candidates "
+     "(Deployments/ReplicaSets, >= 2 replicas, no PV).\n",
      &cmdRecommend}};
 
 }  // namespace

@@ -41,6 +41,24 @@ void num(std::string& o, std::string_view key, double v) {
   *p++ = ':';
   if (r == 0) {
     *p++ = '0';
+  } else if (std::fabs(r) < 1e9) {
+    // r is a whole number of 1e-5 (roundForResponse): written as fixed point, integer
+    // arithmetic only. Below 1e9 the value has at most 14 significant digits, so this is also
+    // its shortest round-trip form (what to_chars would give, without exponent notation).
+    long long units = std::llround(r * 1e5);
+    if (units < 0) {
+      *p++ = '-';
+      units = -units;
+    }
+    p = std::to_chars(p, buf + sizeof buf, units / 100000).ptr;
+    if (long long frac = units % 100000; frac != 0) {
+      char digits[5];
+      for (int i = 4; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+      int n = 5;
+      while (digits[n - 1] == '0') --n;
+      *p++ = '.';
+      p = std::copy(digits, digits + n, p);
+    }
   } else {
     p = std::to_chars(p, buf + sizeof buf, r).ptr;  // shortest round-trip form
   }

@@ -22,8 +22,9 @@ enum class Kind : unsigned char {
   kJob,
   kCronJob,
   kPodDisruptionBudget,
+  kHorizontalPodAutoscaler,
 };
-inline constexpr std::size_t kKindCount = 13;
+inline constexpr std::size_t kKindCount = 14;
 
 struct KindInfo {
   Kind kind;
@@ -51,6 +52,8 @@ inline constexpr std::array<KindInfo, kKindCount> kKinds = {{
     {Kind::kCronJob, "CronJob", "CronJobList", "/apis/batch/v1/cronjobs", "cronjobs"},
     {Kind::kPodDisruptionBudget, "PodDisruptionBudget", "PodDisruptionBudgetList",
      "/apis/policy/v1/poddisruptionbudgets", "poddisruptionbudgets"},
+    {Kind::kHorizontalPodAutoscaler, "HorizontalPodAutoscaler", "HorizontalPodAutoscalerList",
+     "/apis/autoscaling/v2/horizontalpodautoscalers", "horizontalpodautoscalers"},
 }};
 
 inline const KindInfo& kindInfo(Kind kind) { return kKinds[static_cast<std::size_t>(kind)]; }

@@ -10,6 +10,8 @@
 #include <map>
 #include <tuple>
 
+#include "plan/colgen.h"
+
 #ifdef TRIMTAB_HAVE_CLP
 #include <coin/ClpSimplex.hpp>
 #endif
@@ -84,7 +86,11 @@ LpSolution solveLp(const std::vector<PodClass>& classes, std::span<const Instanc
   // device holds at most k sharing pods of more than 1000/(k+1) milli-GPU, and a whole-GPU
   // pod takes all k places of its device (valid for any packing; tightens the milli-GPU row).
   constexpr int kDeviceRows = 3;
-  constexpr int kRowsPerOption = kDims + kDeviceRows;
+  // Then large-pod rows for CPU and memory, the same argument per node: for k = 1..3, at most
+  // k pods with more than cap/(k+1) of the dimension fit one node.
+  constexpr int kLargeK = 3;
+  constexpr int kLargeRows = 2 * kLargeK;
+  constexpr int kRowsPerOption = kDims + kDeviceRows + kLargeRows;
   const int rows = nc + kRowsPerOption * nt;
   std::vector<CoinBigIndex> start;
   std::vector<int> index;
@@ -107,6 +113,10 @@ LpSolution solveLp(const std::vector<PodClass>& classes, std::span<const Instanc
     for (int k = 1; k <= kDeviceRows && devices > 0; ++k) {
       index.push_back(nc + kRowsPerOption * t + kDims + k - 1);
       value.push_back(-static_cast<double>(k * devices));
+    }
+    for (int r = 0; r < kLargeRows; ++r) {
+      index.push_back(nc + kRowsPerOption * t + kDims + kDeviceRows + r);
+      value.push_back(-static_cast<double>(r % kLargeK + 1));
     }
   }
   for (int c = 0; c < nc; ++c) {
@@ -134,6 +144,15 @@ LpSolution solveLp(const std::vector<PodClass>& classes, std::span<const Instanc
         if (places <= 0) continue;
         index.push_back(nc + kRowsPerOption * t + kDims + k - 1);
         value.push_back(places);
+      }
+      const auto cap = capacity(options[static_cast<std::size_t>(t)]);
+      for (int r = 0; r < kLargeRows; ++r) {
+        const int d = r / kLargeK;  // 0 cpu, 1 memory
+        const int k = r % kLargeK + 1;
+        if (dem[static_cast<std::size_t>(d)] * (k + 1) <= cap[static_cast<std::size_t>(d)])
+          continue;
+        index.push_back(nc + kRowsPerOption * t + kDims + kDeviceRows + r);
+        value.push_back(1);
       }
     }
   }
@@ -213,6 +232,18 @@ struct Pending {
   std::size_t left = 0;
 };
 
+// Places the next pending pod of class `c` on `node` (state `s`) if it fits.
+bool placeNext(NodeState& s, SizedNode& node, Pending& pending,
+               const std::vector<PodClass>& classes, std::size_t c) {
+  GpuMask g = 0;
+  if (!tryPlace(s, classes[c].shape, &g)) return false;
+  node.pods.push_back(classes[c].members[pending.next[c]++]);
+  node.gpus.push_back(g);
+  --pending.remaining[c];
+  --pending.left;
+  return true;
+}
+
 Pending allPending(const std::vector<PodClass>& classes) {
   Pending p;
   for (const auto& c : classes) {
@@ -228,38 +259,46 @@ void greedyMix(const std::vector<PodClass>& classes, std::span<const InstanceOpt
   auto& remaining = pending.remaining;
   auto& next = pending.next;
   auto& left = pending.left;
-  std::vector<std::size_t> by_size(classes.size());
-  std::vector<std::size_t> by_value(classes.size());
   std::vector<std::size_t> pattern(classes.size());
   std::vector<std::size_t> best_pattern;
+  // Per option, the classes that fit an empty node by size and by value per size (fixed for the
+  // whole call: weights and shapes do not change).
+  std::vector<std::array<std::vector<std::size_t>, 2>> orders(options.size());
+  for (std::size_t t = 0; t < options.size(); ++t) {
+    const NodeSpec spec = asNode(options[t]);
+    const NodeState empty = initialState(spec);
+    const auto cap = capacity(options[t]);
+    std::vector<double> share(classes.size(), 0);
+    std::vector<std::size_t> fitting;
+    for (std::size_t i = 0; i < classes.size(); ++i) {
+      const auto dem = demand(classes[i].shape);
+      double v = 0;
+      for (int d = 0; d < kDims; ++d) {
+        const auto di = static_cast<std::size_t>(d);
+        if (dem[di] > 0) v = std::max(v, cap[di] > 0 ? dem[di] / cap[di] : 1e9);
+      }
+      share[i] = std::max(v, 1e-9);
+      if (checkFit(spec, empty, classes[i].shape) == FitFailure::kNone) fitting.push_back(i);
+    }
+    auto by_size = fitting;
+    std::stable_sort(by_size.begin(), by_size.end(),
+                     [&](std::size_t a, std::size_t b) { return share[a] > share[b]; });
+    auto by_value = fitting;
+    std::stable_sort(by_value.begin(), by_value.end(), [&](std::size_t a, std::size_t b) {
+      return classes[a].weight / share[a] > classes[b].weight / share[b];
+    });
+    orders[t] = {std::move(by_size), std::move(by_value)};
+  }
   while (left > 0) {
     double best_ratio = -1;
     int best_option = -1;
     for (std::size_t t = 0; t < options.size(); ++t) {
       const NodeSpec spec = asNode(options[t]);
-      const auto cap = capacity(options[t]);
-      auto share = [&](const PodSpec& p) {
-        const auto dem = demand(p);
-        double s = 0;
-        for (int d = 0; d < kDims; ++d) {
-          const auto di = static_cast<std::size_t>(d);
-          if (dem[di] > 0) s = std::max(s, cap[di] > 0 ? dem[di] / cap[di] : 1e9);
-        }
-        return std::max(s, 1e-9);
-      };
-      for (std::size_t i = 0; i < classes.size(); ++i) by_size[i] = by_value[i] = i;
-      std::stable_sort(by_size.begin(), by_size.end(), [&](std::size_t a, std::size_t b) {
-        return share(classes[a].shape) > share(classes[b].shape);
-      });
-      std::stable_sort(by_value.begin(), by_value.end(), [&](std::size_t a, std::size_t b) {
-        return classes[a].weight / share(classes[a].shape) >
-               classes[b].weight / share(classes[b].shape);
-      });
-      for (const auto* order : {&by_size, &by_value}) {
+      for (const auto& order : orders[t]) {
         NodeState s = initialState(spec);
         std::fill(pattern.begin(), pattern.end(), 0);
         double value = 0;
-        for (std::size_t c : *order) {
+        for (std::size_t c : order) {
           while (pattern[c] < remaining[c] && tryPlace(s, classes[c].shape)) {
             ++pattern[c];
             value += classes[c].weight;
@@ -337,13 +376,8 @@ void roundLp(const std::vector<PodClass>& classes, std::span<const InstanceOptio
       node.option = static_cast<int>(t);
       NodeState s = initialState(spec);
       for (std::size_t c : by_size) {
-        while (quota[c] >= 1 && pending.remaining[c] > 0) {
-          GpuMask g = 0;
-          if (!tryPlace(s, classes[c].shape, &g)) break;
-          node.pods.push_back(classes[c].members[pending.next[c]++]);
-          node.gpus.push_back(g);
-          --pending.remaining[c];
-          --pending.left;
+        while (quota[c] >= 1 && pending.remaining[c] > 0 &&
+               placeNext(s, node, pending, classes, c)) {
           quota[c] -= 1;
         }
       }
@@ -494,6 +528,154 @@ std::vector<int> karpenterFfd(std::span<const PodSpec> shapes,
   return out;
 }
 
+// The configuration LP's rows for classes and options (see plan/colgen.h).
+PatternProblem patternProblem(const std::vector<PodClass>& classes,
+                              std::span<const InstanceOption> options) {
+  PatternProblem pb;
+  std::map<std::string, int> groups;
+  for (const auto& c : classes) {
+    const PodSpec& s = c.shape;
+    PatternVector u{static_cast<double>(s.cpu_milli),
+                    static_cast<double>(s.memory_mib),
+                    1.0,
+                    static_cast<double>(s.gpuMilliTotal()),
+                    0,
+                    0,
+                    0};
+    if (s.wantsGpu()) {
+      for (int k = 1; k <= 3; ++k) {
+        double places = 0;
+        if (!s.isGpuShare()) {
+          places = static_cast<double>(k * s.num_gpu);
+        } else if (s.gpu_milli * (k + 1) > kMilliPerGpu) {
+          places = 1;
+        }
+        u[static_cast<std::size_t>(3 + k)] = places;
+      }
+    }
+    pb.class_usage.push_back(u);
+    int g = -1;
+    if (!s.anti_affinity_group.empty()) {
+      g = groups.emplace(s.anti_affinity_group, static_cast<int>(groups.size())).first->second;
+    }
+    pb.class_group.push_back(g);
+    pb.demand.push_back(static_cast<double>(c.members.size()));
+  }
+  for (const auto& o : options) {
+    const double gpus = static_cast<double>(std::min(o.gpu_count, kMaxGpusPerNode));
+    pb.option_capacity.push_back(PatternVector{
+        static_cast<double>(o.cpu_milli), static_cast<double>(o.memory_mib),
+        static_cast<double>(o.max_pods), gpus * kMilliPerGpu, gpus, 2 * gpus, 3 * gpus});
+    pb.option_price.push_back(std::max(o.hourly_usd, 1e-9));
+    const NodeSpec n = asNode(o);
+    const NodeState empty = initialState(n);
+    std::vector<char> fits;
+    for (const auto& c : classes) fits.push_back(checkFit(n, empty, c.shape) == FitFailure::kNone);
+    pb.fits.push_back(std::move(fits));
+  }
+  return pb;
+}
+
+// Placement order inside a node: multi-GPU pods first, then sharing pods by milli-GPU
+// descending (best-fit decreasing on the devices), then the rest by their largest share.
+bool placesBefore(const PodSpec& a, const PodSpec& b) {
+  if (a.gpuMilliTotal() != b.gpuMilliTotal()) return a.gpuMilliTotal() > b.gpuMilliTotal();
+  if (a.cpu_milli != b.cpu_milli) return a.cpu_milli > b.cpu_milli;
+  return a.memory_mib > b.memory_mib;
+}
+
+// One node of pattern p holding up to its counts of the pods still pending (re-placed for
+// real; a pod the devices cannot take stays pending).
+SizedNode realize(const Pattern& p, const std::vector<PodClass>& classes,
+                  std::span<const InstanceOption> options, Pending& pending) {
+  SizedNode node;
+  node.option = p.option;
+  auto counts = p.counts;
+  std::stable_sort(counts.begin(), counts.end(), [&](const auto& a, const auto& b) {
+    return placesBefore(classes[static_cast<std::size_t>(a.first)].shape,
+                        classes[static_cast<std::size_t>(b.first)].shape);
+  });
+  NodeState s = initialState(asNode(options[static_cast<std::size_t>(p.option)]));
+  for (const auto& [ci, k] : counts) {
+    const auto c = static_cast<std::size_t>(ci);
+    for (int i = 0; i < k && pending.remaining[c] > 0; ++i) {
+      if (!placeNext(s, node, pending, classes, c)) break;
+    }
+  }
+  return node;
+}
+
+// The pattern of a node of the mix (for warm-starting the configuration LP).
+Pattern patternOf(const SizedNode& node, const std::vector<int>& class_of_pod) {
+  std::map<int, int> counts;
+  for (std::size_t p : node.pods) ++counts[class_of_pod[p]];
+  Pattern out;
+  out.option = node.option;
+  for (const auto& [c, k] : counts) out.counts.emplace_back(c, k);
+  return out;
+}
+
+// Removes nodes whose pods all fit into the free room of the other nodes (cheapest-per-pod
+// nodes are kept; the most expensive per pod are tried first).
+void eliminateNodes(std::vector<SizedNode>& nodes, std::span<const PodSpec> shapes,
+                    std::span<const InstanceOption> options, std::int64_t deadline_nanos,
+                    const Clock& clock) {
+  std::vector<NodeState> states;
+  states.reserve(nodes.size());
+  for (const auto& n : nodes) {
+    NodeState s = initialState(asNode(options[static_cast<std::size_t>(n.option)]));
+    for (std::size_t i = 0; i < n.pods.size(); ++i) (void)place(s, shapes[n.pods[i]], n.gpus[i]);
+    states.push_back(std::move(s));
+  }
+  std::vector<std::size_t> order(nodes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto perPod = [&](std::size_t i) {
+    return options[static_cast<std::size_t>(nodes[i].option)].hourly_usd /
+           static_cast<double>(std::max<std::size_t>(1, nodes[i].pods.size()));
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return perPod(a) > perPod(b); });
+  std::vector<char> removed(nodes.size(), 0);
+  for (std::size_t v : order) {
+    if (clock.monotonicNanos() >= deadline_nanos) break;
+    // Trial placements on copies of the receivers; committed only when every pod moves.
+    std::map<std::size_t, NodeState> trial;
+    std::vector<std::pair<std::size_t, GpuMask>> moves;
+    bool ok = true;
+    for (std::size_t p : nodes[v].pods) {
+      bool moved = false;
+      for (std::size_t u = 0; u < nodes.size() && !moved; ++u) {
+        if (u == v || removed[u]) continue;
+        auto it = trial.find(u);
+        const NodeState& current = it != trial.end() ? it->second : states[u];
+        if (checkCapacity(current, shapes[p]) != FitFailure::kNone) continue;
+        NodeState s = current;
+        GpuMask g = 0;
+        if (!tryPlace(s, shapes[p], &g)) continue;
+        trial[u] = std::move(s);
+        moves.emplace_back(u, g);
+        moved = true;
+      }
+      if (!moved) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      nodes[moves[i].first].pods.push_back(nodes[v].pods[i]);
+      nodes[moves[i].first].gpus.push_back(moves[i].second);
+    }
+    for (auto& [u, s] : trial) states[u] = std::move(s);
+    removed[v] = 1;
+  }
+  std::vector<SizedNode> kept;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!removed[i]) kept.push_back(std::move(nodes[i]));
+  }
+  nodes = std::move(kept);
+}
+
 std::string unplaceableReason(const PodSpec& p, std::span<const InstanceOption> options) {
   InstanceOption largest;
   largest.max_pods = 0;
@@ -541,6 +723,13 @@ Result<std::vector<InstanceOption>> catalogOptions(const pricing::Catalog& catal
                 fmt::format("target utilization {}: want a fraction in (0, 1]",
                             options.target_utilization));
   }
+  if (options.daemonset_cpu_milli < 0 || options.daemonset_memory_mib < 0 ||
+      options.daemonset_pods < 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("DaemonSet overhead cpu {}m, memory {}Mi, pods {}: want values >= 0",
+                            options.daemonset_cpu_milli, options.daemonset_memory_mib,
+                            options.daemonset_pods));
+  }
   const std::string region = options.region.empty()
                                  ? std::string(pricing::Catalog::catalogRegion(options.provider))
                                  : options.region;
@@ -571,9 +760,12 @@ Result<std::vector<InstanceOption>> catalogOptions(const pricing::Catalog& catal
                                                 : row->vcpu * 1000 * 0.94;
     const double mem = row->alloc_memory_mib > 0 ? static_cast<double>(row->alloc_memory_mib)
                                                  : row->memory_gib * 1024 * 0.9;
-    o.cpu_milli = static_cast<std::int64_t>(cpu * options.target_utilization);
-    o.memory_mib = static_cast<std::int64_t>(mem * options.target_utilization);
-    o.max_pods = row->max_pods > 0 ? row->max_pods : 110;
+    const double usable_cpu = cpu - static_cast<double>(options.daemonset_cpu_milli);
+    const double usable_mem = mem - static_cast<double>(options.daemonset_memory_mib);
+    o.cpu_milli = static_cast<std::int64_t>(usable_cpu * options.target_utilization);
+    o.memory_mib = static_cast<std::int64_t>(usable_mem * options.target_utilization);
+    o.max_pods = (row->max_pods > 0 ? row->max_pods : 110) - options.daemonset_pods;
+    if (o.cpu_milli <= 0 || o.memory_mib <= 0 || o.max_pods <= 0) continue;
     o.gpu_count = std::clamp(row->gpu, 0, kMaxGpusPerNode);
     if (row->ondemand_hourly > 0) {
       o.hourly_usd = row->ondemand_hourly;
@@ -605,16 +797,25 @@ Result<std::vector<InstanceOption>> catalogOptions(const pricing::Catalog& catal
   }
   if (kept.empty()) {
     return fail(ErrorCode::kNotFound,
-                fmt::format("no priced instance type for provider {} in region \"{}\"{}",
+                fmt::format("no priced instance type for provider {} in region \"{}\"{}{}",
                             pricing::providerName(options.provider), region,
-                            options.families.empty() ? "" : " with the given families"));
+                            options.families.empty() ? "" : " with the given families",
+                            options.daemonset_cpu_milli > 0 || options.daemonset_memory_mib > 0 ||
+                                    options.daemonset_pods > 0
+                                ? " with room left after the DaemonSet overhead"
+                                : ""));
   }
   return kept;
 }
 
 Result<SizingResult> sizePool(std::span<const PodSpec> pods,
-                              std::span<const InstanceOption> options) {
+                              std::span<const InstanceOption> options, const SizingLimits& limits) {
   if (options.empty()) return fail(ErrorCode::kInvalidArgument, "sizing: no instance options");
+  const Clock& clock = limits.clock ? *limits.clock : SystemClock::instance();
+  const std::int64_t start_nanos = clock.monotonicNanos();
+  auto nanos = [](double seconds) {
+    return static_cast<std::int64_t>(std::clamp(seconds, 0.0, 1e6) * 1e9);
+  };
   SizingResult out;
   std::vector<PodSpec> shapes;
   shapes.reserve(pods.size());
@@ -624,6 +825,7 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
   std::map<std::tuple<std::int64_t, std::int64_t, int, int, std::string>, std::size_t> class_of;
   std::vector<PodClass> classes;
   std::vector<std::size_t> placeable;
+  std::vector<int> class_of_pod(shapes.size(), -1);
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const PodSpec& s = shapes[i];
     bool fits = false;
@@ -644,14 +846,16 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
     auto [it, added] = class_of.emplace(key, classes.size());
     if (added) classes.push_back(PodClass{s, {}, 0});
     classes[it->second].members.push_back(i);
+    class_of_pod[i] = static_cast<int>(it->second);
   }
   out.pods_sized = placeable.size();
+  out.pod_classes = classes.size();
   if (classes.empty()) {
     out.bound_method = "none";
     return out;
   }
 
-  // Lower bound and per-class values.
+  // Lower bounds and per-class values.
   const double dim_bound = perDimensionBound(classes, options);
   out.lp_bound_hourly_usd = dim_bound;
   out.bound_method = "per-dimension";
@@ -664,22 +868,27 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
     }
     unit[static_cast<std::size_t>(d)] = std::isfinite(best) ? best : 0;
   }
+  std::vector<double> size_weight;
   for (auto& c : classes) {
     const auto dem = demand(c.shape);
     double w = 0;
     for (int d = 0; d < kDims; ++d)
       w = std::max(w, dem[static_cast<std::size_t>(d)] * unit[static_cast<std::size_t>(d)]);
     c.weight = w;
+    size_weight.push_back(w);
   }
   LpSolution lp;
 #ifdef TRIMTAB_HAVE_CLP
   lp = solveLp(classes, options);
   if (lp.solved) {
-    out.lp_bound_hourly_usd = std::max(lp.bound, dim_bound);
-    out.bound_method = "clp";
+    out.assignment_bound_hourly_usd = lp.bound;
+    if (lp.bound > out.lp_bound_hourly_usd) {
+      out.lp_bound_hourly_usd = lp.bound;
+      out.bound_method = "clp";
+    }
     for (std::size_t c = 0; c < classes.size(); ++c) {
       // Duals price the pods; the size term only breaks ties between zero-dual classes.
-      classes[c].weight = lp.duals[c] + 1e-3 * classes[c].weight;
+      classes[c].weight = lp.duals[c] + 1e-3 * size_weight[c];
     }
   }
 #endif
@@ -688,6 +897,7 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
     Pending pending = allPending(classes);
     greedyMix(classes, options, pending, out.mix_nodes);
     downsize(out.mix_nodes, shapes, options);
+    out.mix_method = "greedy";
   }
   if (lp.solved) {
     // The LP-rounded mix, completed greedily, when it is cheaper.
@@ -698,8 +908,93 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
     downsize(rounded, shapes, options);
     if (pending.left == 0 && mixCost(rounded, options) < mixCost(out.mix_nodes, options)) {
       out.mix_nodes = std::move(rounded);
+      out.mix_method = "assignment-rounding";
     }
   }
+
+  if (limits.column_generation && ConfigurationLp::available()) {
+    ConfigurationLp config(patternProblem(classes, options));
+    for (const auto& node : out.mix_nodes) config.addPattern(patternOf(node, class_of_pod));
+    ColgenLimits cl;
+    cl.clock = &clock;
+    cl.deadline_nanos = start_nanos + nanos(limits.colgen_seconds);
+    cl.pricing_node_limit = limits.pricing_node_limit;
+    cl.max_pricing_node_limit = std::max(limits.pricing_node_limit, limits.max_pricing_node_limit);
+    const ColgenReport report = config.generate(cl);
+    out.colgen_iterations = report.iterations;
+    out.colgen_columns = report.columns;
+    out.colgen_converged = report.converged;
+    out.colgen_time_capped = report.time_capped;
+    if (report.solved) {
+      out.colgen_bound_hourly_usd = report.bound_usd;
+      out.colgen_master_hourly_usd = report.master_usd;
+      if (report.bound_usd >= out.lp_bound_hourly_usd) {
+        out.lp_bound_hourly_usd = report.bound_usd;
+        out.bound_method = "clp-colgen";
+      }
+      for (std::size_t c = 0; c < classes.size(); ++c) {
+        classes[c].weight = config.duals()[c] + 1e-3 * size_weight[c];
+      }
+      // LP diving: floor(x) nodes of every pattern; then, for the pods left, re-solve (with a
+      // few pricing rounds while time remains) and round the largest fractional pattern up.
+      const std::int64_t dive_deadline = clock.monotonicNanos() + nanos(limits.dive_seconds);
+      Pending pending = allPending(classes);
+      std::vector<SizedNode> dived;
+      std::vector<double> residual(classes.size());
+      bool first = true;
+      while (pending.left > 0) {
+        if (!first) {
+          for (std::size_t c = 0; c < classes.size(); ++c) {
+            residual[c] = static_cast<double>(pending.remaining[c]);
+          }
+          if (!config.setDemand(residual)) break;
+          if (clock.monotonicNanos() < dive_deadline) {
+            ColgenLimits small = cl;
+            small.deadline_nanos = dive_deadline;
+            small.max_iterations = 3;
+            config.generate(small);
+          }
+        }
+        first = false;
+        const auto& x = config.usage();
+        const auto& patterns = config.patterns();
+        std::vector<std::pair<std::size_t, std::size_t>> picks;  // (pattern, copies)
+        std::size_t argmax = 0;
+        for (std::size_t j = 0; j < x.size(); ++j) {
+          if (x[j] >= 1 - 1e-6) {
+            picks.emplace_back(j, static_cast<std::size_t>(std::floor(x[j] + 1e-6)));
+          }
+          if (x[j] > x[argmax]) argmax = j;
+        }
+        if (picks.empty()) {
+          if (x.empty() || x[argmax] <= 1e-9) break;
+          picks.emplace_back(argmax, 1);
+        }
+        std::stable_sort(picks.begin(), picks.end(),
+                         [&](const auto& a, const auto& b) { return x[a.first] > x[b.first]; });
+        const std::size_t before = pending.left;
+        for (const auto& [j, copies] : picks) {
+          for (std::size_t r = 0; r < copies && pending.left > 0; ++r) {
+            SizedNode node = realize(patterns[j], classes, options, pending);
+            if (node.pods.empty()) break;
+            dived.push_back(std::move(node));
+          }
+        }
+        if (pending.left == before || clock.monotonicNanos() >= dive_deadline) break;
+      }
+      greedyMix(classes, options, pending, dived);
+      if (pending.left == 0) {
+        downsize(dived, shapes, options);
+        eliminateNodes(dived, shapes, options, dive_deadline + nanos(0.5), clock);
+        downsize(dived, shapes, options);
+        if (mixCost(dived, options) < mixCost(out.mix_nodes, options)) {
+          out.mix_nodes = std::move(dived);
+          out.mix_method = "colgen-dive";
+        }
+      }
+    }
+  }
+
   std::vector<int> mix_options;
   for (const auto& n : out.mix_nodes) {
     mix_options.push_back(n.option);
@@ -713,6 +1008,59 @@ Result<SizingResult> sizePool(std::span<const PodSpec> pods,
   out.gap_pct = out.lp_bound_hourly_usd > 0
                     ? (out.mix_hourly_usd - out.lp_bound_hourly_usd) / out.lp_bound_hourly_usd * 100
                     : 0;
+  return out;
+}
+
+std::string podZone(const PodSpec& pod) {
+  for (const char* key :
+       {"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"}) {
+    if (auto it = pod.node_selector.find(key); it != pod.node_selector.end()) return it->second;
+  }
+  return "";
+}
+
+Result<ZonedSizingResult> sizePoolByZone(std::span<const PodSpec> pods,
+                                         std::span<const InstanceOption> options,
+                                         std::span<const std::string> zones,
+                                         const SizingLimits& limits) {
+  if (options.empty()) return fail(ErrorCode::kInvalidArgument, "sizing: no instance options");
+  ZonedSizingResult out;
+  std::vector<std::string> groups(zones.begin(), zones.end());
+  groups.push_back("");
+  std::vector<std::vector<std::size_t>> members(groups.size());
+  for (std::size_t i = 0; i < pods.size(); ++i) {
+    const std::string zone = podZone(pods[i]);
+    const auto it = std::find(groups.begin(), groups.end() - 1, zone);
+    if (!zone.empty() && it == groups.end() - 1) {
+      out.unplaceable.push_back(UnplaceablePod{
+          pods[i].name, fmt::format("held to zone \"{}\", which is not in the zones given", zone)});
+      continue;
+    }
+    members[zone.empty() ? groups.size() - 1 : static_cast<std::size_t>(it - groups.begin())]
+        .push_back(i);
+  }
+  const double total = static_cast<double>(std::max<std::size_t>(1, pods.size()));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (members[g].empty()) continue;
+    std::vector<PodSpec> group_pods;
+    for (std::size_t i : members[g]) {
+      PodSpec p = pods[i];
+      p.node_selector.erase("topology.kubernetes.io/zone");
+      p.node_selector.erase("failure-domain.beta.kubernetes.io/zone");
+      group_pods.push_back(std::move(p));
+    }
+    const double share = static_cast<double>(members[g].size()) / total;
+    SizingLimits l = limits;
+    l.colgen_seconds = std::max(0.2, limits.colgen_seconds * share);
+    l.dive_seconds = std::max(0.2, limits.dive_seconds * share);
+    auto r = sizePool(group_pods, options, l);
+    if (!r) return fail(r.error().withContext(fmt::format("zone \"{}\"", groups[g])));
+    out.mix_hourly_usd += r->mix_hourly_usd;
+    out.ffd_hourly_usd += r->ffd_hourly_usd;
+    out.lp_bound_hourly_usd += r->lp_bound_hourly_usd;
+    for (const auto& u : r->unplaceable) out.unplaceable.push_back(u);
+    out.zones.push_back(ZoneSizing{groups[g], members[g], std::move(*r)});
+  }
   return out;
 }
 

@@ -54,6 +54,14 @@ double MovingWindow::recommend(double t) {
   return best;
 }
 
+StartupLimit::StartupLimit(double margin, double step) : margin_(margin), step_(step) {}
+
+void StartupLimit::observe(double value) {
+  if (std::isnan(value) || value < 0) return;
+  max_ = std::max(max_, value);
+  if (max_ * (1 + margin_) > limit_) limit_ = max_ * (1 + step_);
+}
+
 MlEnsemble::MlEnsemble(MlOptions options) : options_(std::move(options)) {
   for (double h : options_.half_lives_samples) decayed_.push_back({h, {}});
   for (std::size_t d = 0; d < decayed_.size(); ++d) {
@@ -92,7 +100,11 @@ void MlEnsemble::observeSamples(const std::vector<Sample>& samples, double elaps
   if (samples_ > 0) {
     static thread_local std::vector<double> decay;
     decay.clear();
-    for (const Decayed& dh : decayed_) decay.push_back(std::exp2(-elapsed_samples / dh.half_life));
+    for (const Decayed& dh : decayed_) {
+      const double h =
+          options_.cost_half_life_samples > 0 ? options_.cost_half_life_samples : dh.half_life;
+      decay.push_back(std::exp2(-elapsed_samples / h));
+    }
     for (Model& m : models_) {
       double c = 0;
       for (const Sample& s : samples) {

@@ -65,6 +65,36 @@ void Histogram::add(const DecodedSketch& d, double factor) {
   max_ = std::max(max_, d.max);
 }
 
+void Histogram::addBoth(const DecodedSketch& d, Histogram& decayed, double factor,
+                        Histogram& plain) {
+  if (!(factor > 0)) {
+    plain.add(d, 1.0);
+    return;
+  }
+  if (!d.buckets.empty()) {
+    const std::int32_t lo = d.buckets.front().index, hi = d.buckets.back().index;
+    decayed.cover(lo, hi);
+    plain.cover(lo, hi);
+    double* dw = decayed.weights_.data();
+    double* pw = plain.weights_.data();
+    const std::int32_t doff = decayed.offset_, poff = plain.offset_;
+    double decayed_added = 0, plain_added = 0;
+    for (const auto& [idx, weight] : d.buckets) {
+      const double scaled = weight * factor;
+      dw[idx - doff] += scaled;
+      decayed_added += scaled;
+      pw[idx - poff] += weight;
+      plain_added += weight;
+    }
+    decayed.positive_weight_ += decayed_added;
+    plain.positive_weight_ += plain_added;
+  }
+  decayed.zero_weight_ += d.zero_weight * factor;
+  plain.zero_weight_ += d.zero_weight;
+  decayed.max_ = std::max(decayed.max_, d.max);
+  plain.max_ = std::max(plain.max_, d.max);
+}
+
 void Histogram::merge(const Histogram& other, double factor) {
   if (!(factor > 0)) return;
   for (std::size_t i = 0; i < other.weights_.size(); ++i) {

@@ -10,6 +10,7 @@
 // Thread-compatible.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,10 @@ class Histogram {
   Status addSerializedSketch(std::string_view bytes, double factor);
   // Adds a decoded sketch with every weight × factor.
   void add(const DecodedSketch& sketch, double factor);
+  // decayed.add(sketch, factor) and plain.add(sketch, 1.0) in one pass over the buckets (the
+  // same results, bit for bit).
+  static void addBoth(const DecodedSketch& sketch, Histogram& decayed, double factor,
+                      Histogram& plain);
   void merge(const Histogram& other, double factor = 1.0);
   void scale(double factor);
   // Empties the histogram, keeping its storage.
@@ -78,6 +83,14 @@ class Histogram {
     if (!(weight > 0)) return;
     if (value > max_) max_ = value;
     addToBucket(index, weight);
+  }
+
+  // A hint to fetch the buckets in use (up to `max_lines` cache lines of them) into the cache
+  // ahead of an add; no effect on the contents.
+  void prefetch(std::size_t max_lines = 16) const {
+    const char* p = reinterpret_cast<const char*>(weights_.data());
+    const std::size_t bytes = std::min(weights_.size() * sizeof(double), max_lines * 64);
+    for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
   }
 
   // The grid (store::SketchGrid): bucket index of a value > kMinValue, and a bucket's

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
+
+#include "recommend/recommend.h"
 
 namespace trimtab::recommend {
 
@@ -107,6 +111,97 @@ Result<std::vector<HpaAdjustment>> adjustHpas(const std::vector<HpaSpec>& hpas,
     out.push_back(*a);
   }
   return out;
+}
+
+namespace {
+
+bool sameKind(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+}  // namespace
+
+void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas) {
+  // Workload -> its containers' recommendations.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::vector<std::size_t>>
+      workloads;
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    const WorkloadKey& k = recs[i].key;
+    workloads[{k.cluster, k.namespace_name, k.controller_kind, k.controller}].push_back(i);
+  }
+  for (const auto& [key, members] : workloads) {
+    const auto& [cluster, ns, kind, name] = key;
+    std::vector<const HpaSpec*> targeting;
+    for (const HpaSpec& h : hpas) {
+      if (h.namespace_name == ns && h.target_name == name && sameKind(h.target_kind, kind))
+        targeting.push_back(&h);
+    }
+    if (targeting.empty()) continue;
+    // The request each container will have: recommended when there is one, else current.
+    auto next = [&](const Recommendation& r, bool cpu) {
+      const ResourceValues& v = r.sufficient ? r.recommended : r.current;
+      return cpu ? v.cpu_request_cores : v.memory_request_bytes;
+    };
+    auto keep = [&](const std::string& why) {
+      for (std::size_t i : members) {
+        Recommendation& r = recs[i];
+        if (r.sufficient) {
+          r.recommended = r.current;
+          r.monthly_saving_usd = 0;
+        }
+        r.hpa.clear();
+        r.reason = why;
+      }
+    };
+    if (targeting.size() > 1) {
+      keep(fmt::format("requests kept: conflicting HPAs \"{}\" and \"{}\" both scale {} {}",
+                       targeting[0]->name, targeting[1]->name, kind, name));
+      continue;
+    }
+    const HpaSpec& hpa = *targeting.front();
+    std::vector<HpaAdjustment> adjustments;
+    std::string failure;
+    for (const HpaMetricTarget& m : hpa.metrics) {
+      const bool cpu = m.resource == "cpu";
+      double old_request = 0, new_request = 0;
+      for (std::size_t i : members) {
+        const Recommendation& r = recs[i];
+        if (!m.container.empty() && r.key.container != m.container) continue;
+        old_request += cpu ? r.current.cpu_request_cores : r.current.memory_request_bytes;
+        new_request += next(r, cpu);
+      }
+      if (old_request == new_request) continue;  // nothing moves
+      auto a = adjustHpaTarget(m, old_request, new_request);
+      if (!a) {
+        failure = fmt::format("requests kept: HPA \"{}\" {}", hpa.name, a.error().message);
+        break;
+      }
+      a->hpa_name = hpa.name;
+      a->container = m.container;
+      a->json_pointer = m.json_pointer;
+      adjustments.push_back(std::move(*a));
+    }
+    if (!failure.empty()) {
+      keep(failure);
+      continue;
+    }
+    if (adjustments.empty()) continue;
+    std::string note = fmt::format("; HPA {}:", hpa.name);
+    for (const HpaAdjustment& a : adjustments) {
+      note += fmt::format(" {}{} target {:.0f}% -> {:.0f}%{}", a.resource,
+                          a.container.empty() ? "" : " of " + a.container, a.old_target_percent,
+                          a.new_target_percent,
+                          a.clamped ? fmt::format(" (clamped to 50-90%: scale point {:+.0f}%)",
+                                                  a.scale_point_change * 100)
+                                    : "");
+    }
+    for (std::size_t i : members) {
+      recs[i].hpa = adjustments;
+      if (recs[i].sufficient) recs[i].reason += note;
+    }
+  }
 }
 
 }  // namespace trimtab::recommend

@@ -61,7 +61,19 @@ std::vector<Field> fieldsOf(const Recommendation& r) {
   d("cpuPricePerCoreHour", r.cpu_price_per_core_hour);
   d("ramPricePerGiBHour", r.ram_price_per_gib_hour);
   d("monthlySavingUsd", r.monthly_saving_usd);
+  d("oomKills", r.oom_kills);
   s("reason", r.reason);
+  std::string hpa = "[";
+  for (const HpaAdjustment& a : r.hpa) {
+    if (hpa.size() > 1) hpa += ',';
+    hpa += fmt::format(
+        "{{\"name\":{},\"resource\":{},\"container\":{},\"oldTargetPercent\":{},"
+        "\"newTargetPercent\":{},\"clamped\":{},\"scalePointChange\":{}}}",
+        jsonString(a.hpa_name), jsonString(a.resource), jsonString(a.container),
+        num(a.old_target_percent), num(std::round(a.new_target_percent)),
+        a.clamped ? "true" : "false", num(a.scale_point_change));
+  }
+  f.push_back({"hpa", hpa + "]"});
   return f;
 }
 
@@ -127,7 +139,13 @@ std::string toYaml(const std::vector<Recommendation>& recs, const RecommendOptio
 std::string toCsv(const std::vector<Recommendation>& recs) {
   std::string out;
   auto csvField = [](const std::string& json) {
-    // Strings come JSON-quoted; CSV quotes double the quote character instead.
+    // Strings come JSON-quoted; CSV quotes double the quote character instead. Arrays (hpa)
+    // become one quoted cell of JSON.
+    if (!json.empty() && json[0] == '[') {
+      std::string q = "\"";
+      for (char c : json) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    }
     if (json.empty() || json[0] != '"') return json;
     std::string inner = json.substr(1, json.size() - 2), q = "\"";
     for (std::size_t i = 0; i < inner.size(); ++i) {

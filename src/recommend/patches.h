@@ -1,7 +1,9 @@
 // GitOps delivery of recommendations: per workload a kustomize strategic-merge patch
 // (<ns>.<kind>.<name>.patch.yaml) and an RFC 6902 JSON patch (<ns>.<kind>.<name>.json6902.yaml),
 // a kustomization.yaml listing both (applying the same values twice is idempotent), and
-// optionally VerticalPodAutoscaler objects (vpa.yaml, updateMode Off or Initial).
+// optionally VerticalPodAutoscaler objects (vpa.yaml, updateMode Off or Initial). Workloads
+// scaled by an HPA on utilisation (Recommendation::hpa, from applyHpas) also get a JSON 6902
+// patch of the HPA (<ns>.hpa.<name>.json6902.yaml) moving its targets so the scale point stays.
 //
 // Patched: requests.cpu, requests.memory and limits.memory of each recommended container (CPU
 // limits are left as they are). Deployments, StatefulSets, DaemonSets and CronJobs are

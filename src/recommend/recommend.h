@@ -31,16 +31,19 @@
 // Workloads with less history than required get no values and the reason
 // "insufficient data, N hours of M".
 //
-// Thread-safe for concurrent calls on one Store (only const reads).
+// Thread-safe for concurrent calls on one Store (only const reads). Uses up to
+// RecommendOptions::threads folding threads plus block readers.
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/clock.h"
 #include "model/error.h"
+#include "recommend/hpa.h"
 #include "store/store.h"
 
 namespace trimtab::recommend {
@@ -61,6 +64,10 @@ struct RecommendOptions {
   std::string filter;                // OpenCost allocation filter (cost/filter.h), empty = all
   double min_history_hours = 24;     // below: "insufficient data"
   double ml_min_history_hours = 72;  // auto: below this, the moving window
+  // Threads that fold the blocks' rows (each owns a share of the workloads and folds their rows
+  // in time order, so the result is identical for every count); 0 = hardware concurrency.
+  // Blocks are read and decompressed ahead on further threads either way.
+  int threads = 0;
 };
 
 struct WorkloadKey {
@@ -105,13 +112,30 @@ struct Recommendation {
   // (cost at the current requests − cost at the recommended) × 730 h, billed as
   // max(request, mean usage) per replica; negative when the recommendation costs more.
   double monthly_saving_usd = 0;
+  // OOM kills of the workload's containers in the window (the store's oom_kills). vpa counts the
+  // memory the last kill showed was needed (max(max(request, peak) + 100 MiB, × 1.2)) as that
+  // day's peak; autopilot and auto raise the memory request and limit to it at once.
+  double oom_kills = 0;
   std::string reason;  // one line
+  // HPA changes that keep the workload's scale point with the recommended requests (applyHpas;
+  // the same list on every container of the workload).
+  std::vector<HpaAdjustment> hpa;
 };
 
 // Runs the strategy over the store. Errors: window not hour-aligned or empty, bad filter,
 // store read failures (message names the block).
 Result<std::vector<Recommendation>> recommend(const store::Store& store,
                                               const RecommendOptions& options);
+
+// HPA awareness over `recs` (the recommendations of recommend()): per workload targeted by an
+// HPA in `hpas` with cpu/memory utilisation targets, each target is rescaled so target x
+// request stays constant (adjustHpaTarget) with the request summed over the workload's
+// containers (Resource metrics; containers without sufficient data keep their current request)
+// or the one container's (ContainerResource), and listed in Recommendation::hpa. A workload
+// targeted by more than one HPA keeps its current requests (the autoscaling is undefined), with
+// the conflict as its reason; so does one whose current request is zero under a utilisation
+// target (utilisation of nothing is undefined).
+void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas);
 
 // GET /api/v1/recommendations: recommend() rendered as toJson().
 Result<std::string> recommendationsJson(const store::Store& store, const RecommendOptions& options);

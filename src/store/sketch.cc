@@ -134,24 +134,29 @@ Status DecodedSketch::decode(std::string_view in) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t size = in.size();
   std::int64_t idx = 0;
-  if (integral && n > 0 && size - pos == 2 * n && allSingleBytes(bytes + pos, 2 * n)) {
-    // Common case: every delta and count is one byte. Branch-free; the checks are folded and
-    // tested once (deltas after the first positive, so the indexes only need range checks at
-    // both ends).
-    const unsigned char* b = bytes + pos;
-    const std::uint64_t first = b[0];
-    idx = static_cast<std::int64_t>(first >> 1) ^ -static_cast<std::int64_t>(first & 1);
-    const std::int64_t lowest = idx;
-    out[0] = {static_cast<std::int32_t>(idx), static_cast<double>(b[1])};
-    unsigned bad = 0;
-    for (std::uint64_t i = 1; i < n; ++i) {
-      const unsigned d = b[2 * i];
-      bad |= (d & 1u) | static_cast<unsigned>(d == 0);
-      idx += d >> 1;
-      out[i] = {static_cast<std::int32_t>(idx), static_cast<double>(b[2 * i + 1])};
+  if (integral && n > 0) {
+    // Common case: after the first bucket (whose absolute index usually takes two bytes) every
+    // delta and count is one byte. Branch-free; the checks are folded and tested once (deltas
+    // after the first positive, so the indexes only need range checks at both ends).
+    std::size_t p = pos;
+    std::uint64_t d0 = 0, c0 = 0;
+    if (getVarint(in, p, d0) && getVarint(in, p, c0) && size - p == 2 * (n - 1) &&
+        d0 <= 4 * static_cast<std::uint64_t>(SketchGrid::kMaxIndex) + 2 &&
+        allSingleBytes(bytes + p, 2 * (n - 1))) {
+      const unsigned char* b = bytes + p;
+      idx = static_cast<std::int64_t>(d0 >> 1) ^ -static_cast<std::int64_t>(d0 & 1);
+      const std::int64_t lowest = idx;
+      out[0] = {static_cast<std::int32_t>(idx), static_cast<double>(c0)};
+      unsigned bad = 0;
+      for (std::uint64_t i = 1; i < n; ++i) {
+        const unsigned d = b[2 * i - 2];
+        bad |= (d & 1u) | static_cast<unsigned>(d == 0);
+        idx += d >> 1;
+        out[i] = {static_cast<std::int32_t>(idx), static_cast<double>(b[2 * i - 1])};
+      }
+      if (bad || lowest < SketchGrid::kMinIndex || idx > SketchGrid::kMaxIndex) return corrupt();
+      return {};
     }
-    if (bad || lowest < SketchGrid::kMinIndex || idx > SketchGrid::kMaxIndex) return corrupt();
-    return {};
   }
   for (std::uint64_t i = 0; i < n; ++i) {
     std::uint64_t d;

@@ -36,8 +36,10 @@ Kind kindOf(const Object& object) {
       return Kind::kNamespace;
     case 6:
       return workloadKind(std::get<model::Workload>(object).kind);
-    default:
+    case 7:
       return Kind::kPodDisruptionBudget;
+    default:
+      return Kind::kHorizontalPodAutoscaler;
   }
 }
 
@@ -54,6 +56,7 @@ void forEachObject(model::ObjectSet&& set, const std::function<void(Object&&)>& 
   for (auto& o : set.namespaces) fn(Object(std::move(o)));
   for (auto& o : set.workloads) fn(Object(std::move(o)));
   for (auto& o : set.pod_disruption_budgets) fn(Object(std::move(o)));
+  for (auto& o : set.horizontal_pod_autoscalers) fn(Object(std::move(o)));
   set = model::ObjectSet{};
 }
 
@@ -81,6 +84,9 @@ bool allOfKind(const model::ObjectSet& set, Kind kind) {
     case Kind::kPodDisruptionBudget:
       n = set.pod_disruption_budgets.size();
       break;
+    case Kind::kHorizontalPodAutoscaler:
+      n = set.horizontal_pod_autoscalers.size();
+      break;
     default:
       for (const auto& w : set.workloads) {
         if (workloadKind(w.kind) == kind) ++n;
@@ -107,8 +113,10 @@ void addTo(model::ObjectSet& set, Object object) {
           set.namespaces.push_back(std::move(o));
         else if constexpr (std::is_same_v<T, model::Workload>)
           set.workloads.push_back(std::move(o));
-        else
+        else if constexpr (std::is_same_v<T, model::PodDisruptionBudget>)
           set.pod_disruption_budgets.push_back(std::move(o));
+        else
+          set.horizontal_pod_autoscalers.push_back(std::move(o));
       },
       std::move(object));
 }

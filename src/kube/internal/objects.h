@@ -12,7 +12,8 @@ namespace trimtab::kube::internal {
 
 using Object =
     std::variant<model::Node, model::Pod, model::PersistentVolume, model::PersistentVolumeClaim,
-                 model::Service, model::Namespace, model::Workload, model::PodDisruptionBudget>;
+                 model::Service, model::Namespace, model::Workload, model::PodDisruptionBudget,
+                 model::HorizontalPodAutoscaler>;
 
 Kind workloadKind(model::WorkloadKind kind);
 Kind kindOf(const Object& object);

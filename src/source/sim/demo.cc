@@ -730,6 +730,20 @@ class Generator {
         model::Workload dep = workload(model::WorkloadKind::kDeployment, ns, app.name, created, app,
                                        base_labels, replicas);
         c_.objects.workloads.push_back(dep);
+        if (ns == "shop" && std::string_view(app.name) == "frontend") {
+          // The storefront scales on CPU: rightsizing must keep its scale point.
+          model::HorizontalPodAutoscaler hpa;
+          hpa.meta.name = "frontend";
+          hpa.meta.namespace_name = ns;
+          hpa.meta.uid = dep.meta.uid + "-hpa";
+          hpa.meta.creation_timestamp = created;
+          hpa.target_kind = "Deployment";
+          hpa.target_name = app.name;
+          hpa.min_replicas = replicas;
+          hpa.max_replicas = replicas * 4;
+          hpa.metrics.push_back({"cpu", "", "Utilization", 70, std::nullopt, 0});
+          c_.objects.horizontal_pod_autoscalers.push_back(std::move(hpa));
+        }
         UnixSeconds rollout_at = app.rollout
                                      ? c_.start + static_cast<UnixSeconds>(window * rng_.uniform(0.3, 0.7))
                                      : 0;

@@ -649,7 +649,43 @@ Status writeObjects(const DemoCluster& c, const std::string& dir) {
         });
     if (!st) return st;
   }
-  return {};
+  std::vector<const model::HorizontalPodAutoscaler*> hpas;
+  for (const auto& h : o.horizontal_pod_autoscalers) hpas.push_back(&h);
+  return writeList<model::HorizontalPodAutoscaler>(
+      dir + "/horizontalpodautoscalers.json", hpas,
+      [&](Json& j, const model::HorizontalPodAutoscaler& h) {
+        j.kv("apiVersion", "autoscaling/v2");
+        j.kv("kind", "HorizontalPodAutoscaler");
+        writeMeta(j, h.meta);
+        j.key("spec");
+        j.beginObject();
+        j.kvNum("maxReplicas", h.max_replicas);
+        j.key("metrics");
+        j.beginArray();
+        for (const model::HpaResourceMetric& m : h.metrics) {
+          j.beginObject();
+          j.key("resource");
+          j.beginObject();
+          j.kv("name", m.resource);
+          j.key("target");
+          j.beginObject();
+          j.kvNum("averageUtilization", m.average_utilization.value_or(0));
+          j.kv("type", m.target_type);
+          j.endObject();
+          j.endObject();
+          j.kv("type", "Resource");
+          j.endObject();
+        }
+        j.endArray();
+        if (h.min_replicas) j.kvNum("minReplicas", *h.min_replicas);
+        j.key("scaleTargetRef");
+        j.beginObject();
+        j.kv("apiVersion", "apps/v1");
+        j.kv("kind", h.target_kind);
+        j.kv("name", h.target_name);
+        j.endObject();
+        j.endObject();
+      });
 }
 
 // ---- OpenMetrics ------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 // GitOps patches against the real kubectl: a demo cluster's workloads (the snapshot's kubectl
 // JSON) as the kustomize base, `trimtab recommend --format patches` as the overlay.
 //   1. `kubectl kustomize` over the overlay (strategic-merge + JSON 6902 patches) and over an
-//      overlay with only the JSON 6902 patches yields exactly the recommended values.
+//      overlay with only the JSON 6902 patches yields exactly the recommended values, and the
+//      demo's HPA the utilisation target that keeps its scale point.
 //   2. `kubectl apply --dry-run=client --validate=false` accepts the result. kubectl needs an
 //      API server for discovery even in client dry-run, so the test serves a minimal
-//      discovery API (apps/v1, batch/v1; every object 404) on a loopback port;
+//      discovery API (apps/v1, batch/v1, autoscaling/v2; every object 404) on a loopback port;
 //      --validate=false because that fake has no OpenAPI schema.
 // Skips when kubectl is not on PATH.
 #include <arpa/inet.h>
@@ -97,8 +98,12 @@ class FakeDiscovery {
                "/v1\",\"version\":\"v1\"}],\"preferredVersion\":{\"groupVersion\":\"" + g +
                "/v1\",\"version\":\"v1\"}}";
       };
+      const std::string autoscaling =
+          "{\"name\":\"autoscaling\",\"versions\":[{\"groupVersion\":\"autoscaling/v2\","
+          "\"version\":\"v2\"}],\"preferredVersion\":{\"groupVersion\":\"autoscaling/v2\","
+          "\"version\":\"v2\"}}";
       return {200, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[" + group("apps") +
-                       "," + group("batch") + "]}"};
+                       "," + group("batch") + "," + autoscaling + "]}"};
     }
     if (path == "/api/v1") return {200, resources("v1", {{"namespaces", "Namespace"}})};
     if (path == "/apis/apps/v1") {
@@ -108,6 +113,10 @@ class FakeDiscovery {
     }
     if (path == "/apis/batch/v1") {
       return {200, resources("batch/v1", {{"cronjobs", "CronJob"}, {"jobs", "Job"}})};
+    }
+    if (path == "/apis/autoscaling/v2") {
+      return {200, resources("autoscaling/v2",
+                             {{"horizontalpodautoscalers", "HorizontalPodAutoscaler"}})};
     }
     return {404,
             "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
@@ -223,12 +232,13 @@ TEST_P(KubectlPatchTest, KustomizeYieldsTheRecommendedValuesAndApplyAcceptsThem)
   std::string out =
       run(bin + " demo --nodes 3 --days 4 --end " + end + " --out " + (dir / "demo").string(), &rc);
   ASSERT_EQ(rc, 0) << out;
-  for (const char* f :
-       {"deployments.json", "statefulsets.json", "daemonsets.json", "cronjobs.json"}) {
+  for (const char* f : {"deployments.json", "statefulsets.json", "daemonsets.json",
+                        "cronjobs.json", "horizontalpodautoscalers.json"}) {
     fs::copy_file(dir / "demo" / "snapshot" / f, dir / "base" / f);
   }
   std::ofstream(dir / "base" / "kustomization.yaml")
-      << "resources: [deployments.json, statefulsets.json, daemonsets.json, cronjobs.json]\n";
+      << "resources: [deployments.json, statefulsets.json, daemonsets.json, cronjobs.json, "
+         "horizontalpodautoscalers.json]\n";
   const std::string common = "TRIMTAB_NOW=" + end + " " + bin + " recommend --store " +
                              (dir / "demo" / "store.db").string() + " --strategy " + strategy;
   out = run(common + " --format json --out " + (dir / "recs.json").string(), &rc);
@@ -239,12 +249,42 @@ TEST_P(KubectlPatchTest, KustomizeYieldsTheRecommendedValuesAndApplyAcceptsThem)
   ASSERT_EQ(rc, 0) << out;
   const auto expected = expectedValues((dir / "recs.json").string());
   ASSERT_GT(expected.size(), 5u);
+  // With the manifests, the demo's HPA (shop/frontend, CPU 70%) gets the target that keeps its
+  // scale point.
+  out = run(common + " --format json --manifests " + (dir / "demo" / "snapshot").string() +
+                " --out " + (dir / "recs-hpa.json").string(),
+            &rc);
+  ASSERT_EQ(rc, 0) << out;
+  std::map<std::string, long long> hpa_targets;  // "ns/name" -> new target percent
+  for (const auto& r : YAML::LoadFile((dir / "recs-hpa.json").string())["recommendations"]) {
+    for (const auto& a : r["hpa"]) {
+      hpa_targets[r["namespace"].as<std::string>() + "/" + a["name"].as<std::string>()] =
+          std::llround(a["newTargetPercent"].as<double>());
+    }
+  }
+  ASSERT_EQ(hpa_targets.count("shop/frontend"), 1u) << "the demo HPA moves with the requests";
+  auto checkHpas = [&](const std::string& yaml) {
+    std::size_t n = 0;
+    for (const YAML::Node& obj : YAML::LoadAll(yaml)) {
+      if (obj["kind"].as<std::string>() != "HorizontalPodAutoscaler") continue;
+      const std::string key = obj["metadata"]["namespace"].as<std::string>() + "/" +
+                              obj["metadata"]["name"].as<std::string>();
+      auto it = hpa_targets.find(key);
+      if (it == hpa_targets.end()) continue;
+      ++n;
+      EXPECT_EQ(obj["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"].as<long long>(),
+                it->second)
+          << key;
+    }
+    return n;
+  };
 
   // Strategic merge + JSON 6902 together.
   const std::string built = run("kubectl kustomize " + (dir / "overlay").string(), &rc);
   ASSERT_EQ(rc, 0) << built;
   const std::size_t checked = checkBuilt(built, expected);
   EXPECT_GE(checked, expected.size() * 9 / 10) << "most recommendations should be patchable";
+  EXPECT_EQ(checkHpas(built), hpa_targets.size());
 
   // JSON 6902 alone: the same kustomization without the strategic-merge entries.
   fs::create_directories(dir / "json6902");
@@ -266,6 +306,7 @@ TEST_P(KubectlPatchTest, KustomizeYieldsTheRecommendedValuesAndApplyAcceptsThem)
           &rc);
   ASSERT_EQ(rc, 0) << built6902;
   EXPECT_EQ(checkBuilt(built6902, expected), checked);
+  EXPECT_EQ(checkHpas(built6902), hpa_targets.size());
 
   // Client-side dry-run apply.
   std::ofstream(dir / "built.yaml") << built;

@@ -1,12 +1,17 @@
 // Node-pool sizing: the LP bound never exceeds a feasible mix (property test over random pod
-// sets and random feasible packings), the mix and FFD hold every pod (re-checked), pods larger
-// than any option are listed with the reason, and catalog options are priced and filtered.
+// sets and random feasible packings, with and without a time cap on column generation), the mix
+// and FFD hold every pod (re-checked), the configuration LP is strictly tighter than the
+// assignment LP on a hand-computed case, pods larger than any option are listed with the reason,
+// and catalog options are priced and filtered.
 #include "plan/sizing.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
+#include "model/clock.h"
+#include "plan/colgen.h"
 #include "plan/openb.h"
 #include "plan/rng.h"
 
@@ -78,6 +83,14 @@ void expectMixHolds(const SizingResult& r, std::span<const PodSpec> pods,
   EXPECT_NEAR(cost, r.mix_hourly_usd, 1e-9);
 }
 
+// Short caps keep the sanitizer build quick; every assertion holds whatever stops the search.
+SizingLimits quickLimits() {
+  SizingLimits l;
+  l.colgen_seconds = 0.5;
+  l.dive_seconds = 0.3;
+  return l;
+}
+
 // A random feasible packing: pods in random order, first fit on open nodes, else a new node of a
 // random option that holds the pod.
 double randomFeasibleCost(std::span<const PodSpec> pods, std::span<const InstanceOption> options,
@@ -139,7 +152,7 @@ TEST(PlanSizing, LpBoundNeverExceedsAFeasibleMix) {
                          : kind == 1 ? 1000
                                      : 0));
     }
-    auto r = sizePool(pods, options);
+    auto r = sizePool(pods, options, quickLimits());
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->pods_sized + r->unplaceable.size(), pods.size());
     expectMixHolds(*r, pods, options);
@@ -151,6 +164,90 @@ TEST(PlanSizing, LpBoundNeverExceedsAFeasibleMix) {
       EXPECT_LE(r->lp_bound_hourly_usd, randomFeasibleCost(pods, options, rng) + eps)
           << "seed " << seed;
     }
+  }
+}
+
+TEST(PlanSizing, TimeCappedColumnGenerationKeepsBoundBelowEveryMix) {
+  const auto options = smallCatalog();
+  FakeClock clock;  // never advances: a 0 s cap stops generation after the first round
+  SizingLimits limits;
+  limits.clock = &clock;
+  limits.colgen_seconds = 0;
+  limits.dive_seconds = 0;
+  for (std::uint64_t seed = 101; seed <= 115; ++seed) {
+    Rng rng(seed);
+    std::vector<PodSpec> pods;
+    const int n = 20 + static_cast<int>(rng.below(150));
+    for (int i = 0; i < n; ++i) {
+      const bool share = rng.below(3) == 0;
+      pods.push_back(pod("p" + std::to_string(i), 100 + static_cast<std::int64_t>(rng.below(3000)),
+                         128 + static_cast<std::int64_t>(rng.below(12000)), share ? 1 : 0,
+                         share ? 100 + static_cast<int>(rng.below(800)) : 0));
+    }
+    auto r = sizePool(pods, options, limits);
+    ASSERT_TRUE(r) << r.error().message;
+    expectMixHolds(*r, pods, options);
+    const double eps = 1e-6 * std::max(1.0, r->lp_bound_hourly_usd);
+    EXPECT_LE(r->lp_bound_hourly_usd, r->mix_hourly_usd + eps) << "seed " << seed;
+    EXPECT_LE(r->lp_bound_hourly_usd, r->ffd_hourly_usd + eps) << "seed " << seed;
+    EXPECT_LE(r->colgen_bound_hourly_usd, r->mix_hourly_usd + eps) << "seed " << seed;
+    if (ConfigurationLp::available() && !r->colgen_converged) {
+      EXPECT_TRUE(r->colgen_time_capped) << "seed " << seed;
+    }
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_LE(r->lp_bound_hourly_usd, randomFeasibleCost(pods, options, rng) + eps)
+          << "seed " << seed;
+    }
+  }
+}
+
+TEST(PlanSizing, ColumnGenerationBoundIsTighterThanTheAssignmentLp) {
+  if (!ConfigurationLp::available()) GTEST_SKIP() << "built without COIN-OR CLP";
+  // One node type (1000m, 1000Mi, $1). A (600m, 300Mi) and B (300m, 600Mi) share a node; C
+  // (450m, 450Mi) fits with neither, so 2 nodes are needed. The assignment LP pools capacity:
+  // 1350m / 1000m = 1.35 nodes (its large-pod rows give only 1). The configuration LP's
+  // patterns are {A,B}, {A}, {B}, {C}: 2.
+  const std::vector<InstanceOption> options = {option("n", 1.0, 1000, 1000)};
+  const std::vector<PodSpec> pods = {pod("a", 600, 300), pod("b", 300, 600), pod("c", 450, 450)};
+  auto r = sizePool(pods, options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NEAR(r->assignment_bound_hourly_usd, 1.35, 1e-6);
+  EXPECT_NEAR(r->colgen_bound_hourly_usd, 2.0, 1e-6);
+  EXPECT_NEAR(r->lp_bound_hourly_usd, 2.0, 1e-6);
+  EXPECT_EQ(r->bound_method, "clp-colgen");
+  EXPECT_TRUE(r->colgen_converged);
+  EXPECT_NEAR(r->mix_hourly_usd, 2.0, 1e-9);
+  EXPECT_NEAR(r->gap_pct, 0, 1e-3);
+  EXPECT_EQ(r->pod_classes, 3u);
+  expectMixHolds(*r, pods, options);
+}
+
+TEST(PlanSizing, ColumnGenerationMixHoldsEveryPodWithSharedGpus) {
+  // Sharing pods of several sizes on 1- and 4-GPU options: the dived mix re-places every pod
+  // on real devices (a pattern may pass the milli/device rows yet not pack; the repair places
+  // those pods), and the bound stays below it.
+  const auto options = smallCatalog();
+  Rng rng(7);
+  std::vector<PodSpec> pods;
+  const int milli[] = {810, 470, 320, 650, 230, 460, 1000};
+  for (int i = 0; i < 300; ++i) {
+    const int m = milli[rng.below(7)];
+    pods.push_back(pod("g" + std::to_string(i), 500 + static_cast<std::int64_t>(rng.below(4)) * 500,
+                       1024 + static_cast<std::int64_t>(rng.below(8)) * 1024, 1, m));
+  }
+  for (int i = 0; i < 100; ++i) {
+    pods.push_back(pod("c" + std::to_string(i), 250 + static_cast<std::int64_t>(rng.below(8)) * 250,
+                       512 + static_cast<std::int64_t>(rng.below(8)) * 512));
+  }
+  auto r = sizePool(pods, options, quickLimits());
+  ASSERT_TRUE(r) << r.error().message;
+  expectMixHolds(*r, pods, options);
+  EXPECT_EQ(r->pods_sized, pods.size());
+  EXPECT_LE(r->lp_bound_hourly_usd, r->mix_hourly_usd + 1e-6);
+  EXPECT_LE(r->mix_hourly_usd, r->ffd_hourly_usd + 1e-9);
+  if (ConfigurationLp::available()) {
+    EXPECT_GE(r->colgen_iterations, 1);
+    EXPECT_LE(r->colgen_bound_hourly_usd, r->mix_hourly_usd + 1e-6);
   }
 }
 
@@ -214,6 +311,85 @@ TEST(PlanSizing, CatalogOptionsFromBuiltinAws) {
   EXPECT_TRUE(any_spot);
 }
 
+TEST(PlanSizing, DaemonSetOverheadComesOffEveryOption) {
+  SizingOptions plain;
+  auto base = catalogOptions(pricing::Catalog::builtin(), plain);
+  ASSERT_TRUE(base) << base.error().message;
+  SizingOptions with = plain;
+  with.daemonset_cpu_milli = 500;
+  with.daemonset_memory_mib = 1024;
+  with.daemonset_pods = 3;
+  auto reduced = catalogOptions(pricing::Catalog::builtin(), with);
+  ASSERT_TRUE(reduced) << reduced.error().message;
+  std::map<std::string, InstanceOption> by_name;
+  for (const auto& o : *base) by_name[o.instance_type] = o;
+  std::size_t compared = 0;
+  for (const auto& o : *reduced) {
+    auto it = by_name.find(o.instance_type);
+    if (it == by_name.end()) continue;  // dominance may keep a different set
+    ++compared;
+    // (alloc - 500m) x 0.8 vs alloc x 0.8: 400m less, up to rounding.
+    EXPECT_NEAR(static_cast<double>(it->second.cpu_milli - o.cpu_milli), 400, 1.0)
+        << o.instance_type;
+    EXPECT_NEAR(static_cast<double>(it->second.memory_mib - o.memory_mib), 819.2, 1.0);
+    EXPECT_EQ(it->second.max_pods - o.max_pods, 3);
+  }
+  EXPECT_GT(compared, 10u);
+  with.daemonset_cpu_milli = -1;
+  EXPECT_FALSE(catalogOptions(pricing::Catalog::builtin(), with));
+  with.daemonset_cpu_milli = 1'000'000;  // more than any node has
+  EXPECT_FALSE(catalogOptions(pricing::Catalog::builtin(), with));
+}
+
+TEST(PlanSizing, PerZoneSizingKeepsZonedPodsInTheirZone) {
+  const auto options = smallCatalog();
+  std::vector<PodSpec> pods;
+  for (int i = 0; i < 6; ++i) {
+    PodSpec p = pod("a" + std::to_string(i), 1000, 4096);
+    p.node_selector["topology.kubernetes.io/zone"] = "zone-a";
+    pods.push_back(p);
+  }
+  for (int i = 0; i < 4; ++i) {
+    PodSpec p = pod("b" + std::to_string(i), 1000, 4096);
+    p.node_selector["failure-domain.beta.kubernetes.io/zone"] = "zone-b";
+    pods.push_back(p);
+  }
+  for (int i = 0; i < 3; ++i) pods.push_back(pod("any" + std::to_string(i), 1000, 4096));
+  PodSpec elsewhere = pod("c0", 1000, 4096);
+  elsewhere.node_selector["topology.kubernetes.io/zone"] = "zone-c";
+  pods.push_back(elsewhere);
+  EXPECT_EQ(podZone(pods[0]), "zone-a");
+  EXPECT_EQ(podZone(pods[6]), "zone-b");
+  EXPECT_EQ(podZone(pods[10]), "");
+  const std::vector<std::string> zones = {"zone-a", "zone-b"};
+  auto r = sizePoolByZone(pods, options, zones);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->zones.size(), 3u);
+  EXPECT_EQ(r->zones[0].zone, "zone-a");
+  EXPECT_EQ(r->zones[0].pods.size(), 6u);
+  EXPECT_EQ(r->zones[1].zone, "zone-b");
+  EXPECT_EQ(r->zones[1].pods.size(), 4u);
+  EXPECT_EQ(r->zones[2].zone, "");
+  EXPECT_EQ(r->zones[2].pods.size(), 3u);
+  ASSERT_EQ(r->unplaceable.size(), 1u);
+  EXPECT_EQ(r->unplaceable[0].name, "c0");
+  double mix = 0;
+  double bound = 0;
+  for (const auto& z : r->zones) {
+    std::vector<PodSpec> zone_pods;
+    for (std::size_t i : z.pods) zone_pods.push_back(pods[i]);
+    for (auto& p : zone_pods) p.node_selector.clear();
+    expectMixHolds(z.result, zone_pods, options);
+    mix += z.result.mix_hourly_usd;
+    bound += z.result.lp_bound_hourly_usd;
+  }
+  EXPECT_NEAR(r->mix_hourly_usd, mix, 1e-9);
+  EXPECT_NEAR(r->lp_bound_hourly_usd, bound, 1e-9);
+  // zone-a: 6 CPU -> medium + small ($0.29) or 2 medium ($0.38): the cheapest is 0.29.
+  EXPECT_NEAR(r->zones[0].result.mix_hourly_usd, 0.29, 1e-9);
+  EXPECT_LE(r->lp_bound_hourly_usd, r->mix_hourly_usd + 1e-9);
+}
+
 TEST(PlanSizing, OpenbDefaultPodsAgainstAws) {
   const std::string path =
       std::string(TRIMTAB_SHARED_DIR) + "/data/fgd-openb/openb_pod_list_default.csv";
@@ -224,7 +400,7 @@ TEST(PlanSizing, OpenbDefaultPodsAgainstAws) {
   pods->resize(1500);  // keeps the sanitizer build quick; bench/plan covers the whole list
   auto opts = catalogOptions(pricing::Catalog::builtin(), SizingOptions{});
   ASSERT_TRUE(opts);
-  auto r = sizePool(*pods, *opts);
+  auto r = sizePool(*pods, *opts, quickLimits());
   ASSERT_TRUE(r) << r.error().message;
   expectMixHolds(*r, *pods, *opts);
   EXPECT_LE(r->lp_bound_hourly_usd, r->mix_hourly_usd);

@@ -1,4 +1,5 @@
 #include "recommend/hpa.h"
+#include "recommend/recommend.h"
 
 #include <gtest/gtest.h>
 
@@ -97,6 +98,65 @@ TEST(HpaTest, SpecsFromObjectsKeepUtilizationTargetsWithTheirPointers) {
   EXPECT_EQ((*adjusted)[0].hpa_name, "web");
   EXPECT_EQ((*adjusted)[0].json_pointer, "/spec/targetCPUUtilizationPercentage");
   EXPECT_DOUBLE_EQ((*adjusted)[0].new_target_percent, 80);
+}
+
+Recommendation rec(std::string container, double cpu_now, double cpu_next, double mem_now,
+                   double mem_next) {
+  Recommendation r;
+  r.key = {"c", "shop", "deployment", "api", std::move(container)};
+  r.sufficient = true;
+  r.current.cpu_request_cores = cpu_now;
+  r.current.memory_request_bytes = mem_now;
+  r.recommended.cpu_request_cores = cpu_next;
+  r.recommended.memory_request_bytes = mem_next;
+  r.monthly_saving_usd = 10;
+  r.reason = "moving window";
+  return r;
+}
+
+// The pod's summed request sets a Resource target's scale point; a ContainerResource target
+// follows its own container; workloads without an HPA are untouched.
+TEST(HpaTest, ApplyKeepsEachWorkloadsScalePoint) {
+  std::vector<Recommendation> recs = {rec("app", 1.0, 0.5, 4e9, 2e9),
+                                      rec("sidecar", 0.25, 0.25, 1e9, 1e9)};
+  Recommendation other = rec("app", 1, 0.5, 1e9, 1e9);
+  other.key.controller = "worker";
+  recs.push_back(other);
+  HpaSpec hpa{"shop", "api-hpa", "Deployment", "api", {target("cpu", 60), target("memory", 70)}};
+  hpa.metrics[0].json_pointer = "/spec/metrics/0/resource/target/averageUtilization";
+  hpa.metrics[1].container = "app";
+  hpa.metrics[1].json_pointer = "/spec/metrics/1/containerResource/target/averageUtilization";
+  const std::vector<HpaSpec> hpas = {hpa};
+  applyHpas(recs, hpas);
+  ASSERT_EQ(recs[0].hpa.size(), 2u);
+  EXPECT_EQ(recs[1].hpa.size(), 2u) << "every container of the workload carries the list";
+  EXPECT_TRUE(recs[2].hpa.empty());
+  // cpu: 1.25 cores -> 0.75 cores, 60% -> 100% clamped to 90%.
+  EXPECT_DOUBLE_EQ(recs[0].hpa[0].new_target_percent, 90);
+  EXPECT_TRUE(recs[0].hpa[0].clamped);
+  // memory of "app" only: 4e9 -> 2e9, 70% -> 140% clamped to 90%.
+  EXPECT_EQ(recs[0].hpa[1].container, "app");
+  EXPECT_DOUBLE_EQ(recs[0].hpa[1].new_target_percent, 90);
+  EXPECT_NE(recs[0].reason.find("HPA api-hpa: cpu target 60% -> 90%"), std::string::npos)
+      << recs[0].reason;
+  EXPECT_DOUBLE_EQ(recs[0].recommended.cpu_request_cores, 0.5) << "requests still change";
+}
+
+TEST(HpaTest, ConflictingOrZeroRequestKeepsTheCurrentRequests) {
+  std::vector<Recommendation> recs = {rec("app", 1.0, 0.5, 4e9, 2e9)};
+  const std::vector<HpaSpec> two = {{"shop", "a", "Deployment", "api", {target("cpu", 70)}},
+                                    {"shop", "b", "Deployment", "api", {target("memory", 70)}}};
+  applyHpas(recs, two);
+  EXPECT_DOUBLE_EQ(recs[0].recommended.cpu_request_cores, 1.0);
+  EXPECT_DOUBLE_EQ(recs[0].monthly_saving_usd, 0);
+  EXPECT_NE(recs[0].reason.find("conflicting HPAs \"a\" and \"b\""), std::string::npos)
+      << recs[0].reason;
+
+  std::vector<Recommendation> zero = {rec("app", 0.0, 0.5, 4e9, 2e9)};
+  const std::vector<HpaSpec> one = {{"shop", "a", "Deployment", "api", {target("cpu", 70)}}};
+  applyHpas(zero, one);
+  EXPECT_DOUBLE_EQ(zero[0].recommended.cpu_request_cores, 0.0);
+  EXPECT_NE(zero[0].reason.find("requests must be positive"), std::string::npos) << zero[0].reason;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // Regenerate the golden files (then review the diff):
 //   TRIMTAB_UPDATE_GOLDEN=1 build/<dir>/tests/unit/recommend/recommend_test
 #include "recommend/recommend.h"
+#include "recommend/vpa.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "recommend/histogram.h"
 #include "recommend/insights.h"
 #include "recommend/patches.h"
 #include "test_store.h"
@@ -259,6 +261,133 @@ TEST_F(RecommendTest, IdleWorkloadInsight) {
   io.idle_days = 4;  // observed 3 days: not yet idle long enough
   EXPECT_TRUE(savingsInsights(*store_, io)->empty());
   EXPECT_NE(insightsJson(*insights).find("\"kind\":\"idle-workload\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trimtab::recommend
+
+namespace trimtab::recommend {
+namespace {
+
+// The folding threads own disjoint sets of workloads and fold their rows in time order, so
+// every thread count gives the same bytes: over a fleet with replicas, a DaemonSet whose
+// replicas differ, a bare pod, a cron job and a pod that starts inside the window.
+double burstCpu(int hour, int sample) { return sample < 2 && hour % 3 == 0 ? 2.0 : 0.15; }
+double heavyMemory(int hour, int sample) { return (1500 + 3 * hour + sample) * kMiB; }
+double startupCpu(int hour, int sample) { return hour == 0 ? 1.5 : 0.2 + 0.01 * sample; }
+double startupMemory(int hour, int sample) { return (hour == 0 ? 2048.0 : 300.0 + sample) * kMiB; }
+
+TEST(RecommendThreadsTest, EveryThreadCountGivesTheSameResult) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("trimtab-recommend-threads-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::vector<FakeContainer> c = fleet();
+  std::vector<testing::FakePlacement> p(c.size());
+  for (int r = 0; r < 6; ++r) {
+    const bool heavy = r == 4;
+    c.push_back({"infra", "daemonset", "agent", "agent-" + std::to_string(r), "agent", 0.5,
+                 512 * kMiB, 72 - r, heavy ? &burstCpu : &steadyCpu,
+                 heavy ? &heavyMemory : &steadyMemory});
+    p.push_back({"node-" + std::to_string(r), 0});
+  }
+  for (int r = 0; r < 3; ++r) {
+    c.push_back({"shop", "deployment", "starter", "starter-" + std::to_string(r), "app", 1.0,
+                 1024 * kMiB, 30 + 7 * r, &startupCpu, &startupMemory});
+    p.push_back({"node-" + std::to_string(r), 600});
+  }
+  auto store = testing::makeStore((dir / "store.db").string(), c, p);
+  ASSERT_NE(store, nullptr);
+  for (Strategy s : {Strategy::kAuto, Strategy::kVpa, Strategy::kKrr, Strategy::kAutopilot}) {
+    for (UnixSeconds from : {kEnd - 14 * 86400, kEnd - 47 * 3600}) {
+      RecommendOptions o;
+      o.window_start = from;
+      o.window_end = kEnd;
+      o.strategy = s;
+      o.threads = 1;
+      auto serial = recommend(*store, o);
+      ASSERT_TRUE(serial.has_value()) << serial.error().message;
+      const std::string expected = toJson(*serial, o);
+      for (int threads : {0, 2, 3, 8, 100}) {
+        o.threads = threads;
+        auto parallel = recommend(*store, o);
+        ASSERT_TRUE(parallel.has_value()) << parallel.error().message;
+        EXPECT_EQ(toJson(*parallel, o), expected)
+            << strategyName(s) << " from " << from << " with " << threads << " threads";
+      }
+    }
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+double steadyHalfGiB(int, int) { return 480.0 * 1024 * 1024; }
+double tenthCore(int, int) { return 0.1; }
+
+// An OOM kill in the store (oom_kills) raises memory at once: vpa counts
+// max(max(request, peak) + 100 MiB, × 1.2) as that day's peak, autopilot/auto raise the request
+// and limit to it; krr simple has no OOM rule. A workload without kills is untouched.
+TEST(RecommendOomTest, AnOomKillRaisesMemory) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("trimtab-rec-oom-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::vector<testing::FakeContainer> c = {
+      {"shop", "deployment", "api", "api-1", "app", 0.2, 512 * kMiB, 72, &tenthCore,
+       &steadyHalfGiB},
+      {"shop", "deployment", "calm", "calm-1", "app", 0.2, 512 * kMiB, 72, &tenthCore,
+       &steadyHalfGiB}};
+  auto store = testing::makeStore((dir / "store.db").string(), c, {}, {{0, 60}});
+  ASSERT_NE(store, nullptr);
+  const double needed = vpa::oomBumpBytes(512 * kMiB, 480 * kMiB);  // 612 MiB
+  for (Strategy s : {Strategy::kVpa, Strategy::kAuto, Strategy::kAutopilot, Strategy::kKrr}) {
+    RecommendOptions o;
+    o.window_start = kEnd - 72 * 3600;
+    o.window_end = kEnd;
+    o.strategy = s;
+    auto recs = recommend(*store, o);
+    ASSERT_TRUE(recs) << recs.error().message;
+    ASSERT_EQ(recs->size(), 2u);
+    const Recommendation& api = (*recs)[0];
+    const Recommendation& calm = (*recs)[1];
+    ASSERT_EQ(api.key.controller, "api");
+    EXPECT_EQ(api.oom_kills, 1) << strategyName(s);
+    EXPECT_EQ(calm.oom_kills, 0) << strategyName(s);
+    if (s == Strategy::kKrr) {
+      EXPECT_DOUBLE_EQ(api.recommended.memory_request_bytes, calm.recommended.memory_request_bytes);
+      continue;
+    }
+    EXPECT_GE(api.recommended.memory_request_bytes, needed * 0.999) << strategyName(s);
+    EXPECT_LT(calm.recommended.memory_request_bytes, needed) << strategyName(s);
+    if (s != Strategy::kVpa) {
+      EXPECT_NE(api.reason.find("OOM-killed 1 time"), std::string::npos) << api.reason;
+    }
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HistogramAddBothTest, SameAsTwoAdds) {
+  DecodedSketch d;
+  d.buckets = {{-3, 2.0}, {10, 1.0}, {11, 7.0}, {40, 3.0}};
+  d.zero_weight = 4;
+  d.max = 1.3;
+  for (double factor : {0.0, 0.37, 1.0}) {
+    Histogram a1, b1, a2, b2;
+    // An existing range (bucket 12 with headroom) that the sketch extends on both sides.
+    a1.add(Histogram::bucketValue(12), 2.0);
+    a2.add(Histogram::bucketValue(12), 2.0);
+    a1.add(d, factor);
+    b1.add(d, 1.0);
+    Histogram::addBoth(d, a2, factor, b2);
+    for (const Histogram* h : {&a1, &b1}) {
+      const Histogram& other = h == &a1 ? a2 : b2;
+      EXPECT_EQ(h->totalWeight(), other.totalWeight());
+      EXPECT_EQ(h->max(), other.max());
+      std::vector<std::pair<double, double>> x, y;
+      h->forEachBucket([&](double v, double w) { x.emplace_back(v, w); });
+      other.forEachBucket([&](double v, double w) { y.emplace_back(v, w); });
+      EXPECT_EQ(x, y) << "factor " << factor;
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +35,8 @@ struct FakePlacement {
 
 inline std::unique_ptr<store::Store> makeStore(const std::string& path,
                                                const std::vector<FakeContainer>& containers,
-                                               const std::vector<FakePlacement>& placements = {}) {
+                                               const std::vector<FakePlacement>& placements = {},
+                                               const std::map<std::size_t, int>& oom_at_age_hour = {}) {
   auto placement = [&](std::size_t i) {
     return i < placements.size() ? placements[i] : FakePlacement{};
   };
@@ -102,6 +104,8 @@ inline std::unique_ptr<store::Store> makeStore(const std::string& path,
       rows.ram_cost[r] = rows.ram_byte_hours[r] / kGiB * kRamPricePerGiBHour;
       rows.cpu_sketch.set(r, cpu.serialize());
       rows.memory_sketch.set(r, mem.serialize());
+      auto oom = oom_at_age_hour.find(live[r]);
+      rows.oom_kills[r] = oom != oom_at_age_hour.end() && oom->second == age_hour ? 1 : 0;
     }
     b.canonicalize();
     blocks.push_back(std::move(b));

@@ -186,7 +186,7 @@ TEST(SourceDemo, SnapshotParsesDecodesAndFollowsOpenMetricsRules) {
   auto files = scanSnapshot(dir.path());
   ASSERT_TRUE(files) << files.error().message;
   EXPECT_TRUE(files->skipped.empty());
-  EXPECT_EQ(files->json_files.size(), 12u);
+  EXPECT_EQ(files->json_files.size(), 13u);
   EXPECT_EQ(files->openmetrics_files.size(), 3u);
 
   std::set<std::string> all_families;
@@ -208,7 +208,8 @@ TEST(SourceDemo, SnapshotParsesDecodesAndFollowsOpenMetricsRules) {
         "kube_node_status_capacity", "kube_node_status_allocatable", "kube_node_labels",
         "kube_persistentvolume_capacity_bytes", "kube_persistentvolumeclaim_info",
         "kube_pod_spec_volumes_persistentvolumeclaims_info",
-        "kube_pod_container_status_last_terminated_reason", "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+        "kube_pod_container_status_last_terminated_reason",
+        "kube_pod_container_status_restarts", "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
         "DCGM_FI_DEV_GPU_UTIL"}) {
     EXPECT_TRUE(all_families.count(f)) << f;
   }
@@ -225,6 +226,15 @@ TEST(SourceDemo, SnapshotParsesDecodesAndFollowsOpenMetricsRules) {
   EXPECT_EQ(objects->persistent_volumes.size(), want.persistent_volumes.size());
   EXPECT_EQ(objects->persistent_volume_claims.size(), want.persistent_volume_claims.size());
   EXPECT_EQ(objects->namespaces.size(), want.namespaces.size());
+  ASSERT_EQ(objects->horizontal_pod_autoscalers.size(), want.horizontal_pod_autoscalers.size());
+  ASSERT_EQ(want.horizontal_pod_autoscalers.size(), 1u);
+  const model::HorizontalPodAutoscaler& hpa = objects->horizontal_pod_autoscalers[0];
+  EXPECT_EQ(hpa.meta.namespace_name, "shop");
+  EXPECT_EQ(hpa.target_kind, "Deployment");
+  EXPECT_EQ(hpa.target_name, "frontend");
+  ASSERT_EQ(hpa.metrics.size(), 1u);
+  EXPECT_EQ(hpa.metrics[0].average_utilization, 70);
+  EXPECT_EQ(hpa.metrics[0].spec_index, 0);
   // Field-level round trip of the fields the generator sets.
   for (std::size_t i = 0; i < std::min(objects->nodes.size(), want.nodes.size()); ++i) {
     EXPECT_EQ(objects->nodes[i].capacity, want.nodes[i].capacity) << want.nodes[i].meta.name;
