@@ -117,6 +117,7 @@ int cmdSnapshot(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   std::vector<kube::Kind> kinds;
+  const bool explicit_kinds = args->value("kinds").has_value();
   if (auto list = args->value("kinds")) {
     for (const auto& name : splitList(*list)) {
       auto k = kube::kindByName(name);
@@ -171,6 +172,15 @@ int cmdSnapshot(const std::vector<std::string>& argv) {
           open_page = 0;
         });
     if (file.is_open()) file.close();
+    if (!meta && !explicit_kinds && meta.error().code == ErrorCode::kNotFound) {
+      // An API the cluster does not serve (e.g. autoscaling/v2 before Kubernetes 1.23): the
+      // default kind list skips it; a kind asked for with --kinds is an error.
+      std::fprintf(stderr, "trimtab: kube snapshot: %s not served by this cluster (404); skipped\n",
+                   std::string(info.resource).c_str());
+      for (const auto& w : written) std::filesystem::remove(w, ec);
+      rows.push_back({std::string(info.resource), "not served", "0", "0"});
+      continue;
+    }
     if (!meta) {
       printError(meta.error());
       return exitCodeFor(meta.error());

@@ -208,6 +208,20 @@ TEST_F(KubectlTest, TrimtabCliGetAndSnapshot) {
   out = run(trimtab + "get pods --context nope" + kc, &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("context \"nope\" not found"), std::string::npos) << out;
+
+  // A cluster without autoscaling/v2: the default kinds skip HPAs and say so; asked for
+  // explicitly, the 404 is an error.
+  fx_.server->setServed(Kind::kHorizontalPodAutoscaler, false);
+  out = run(trimtab + "snapshot --out " + fx_.dir + "/snapshot-old" + kc, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("horizontalpodautoscalers not served by this cluster (404); skipped"),
+            std::string::npos)
+      << out;
+  out = run(trimtab + "snapshot --kinds horizontalpodautoscalers --out " + fx_.dir +
+                "/snapshot-hpa" + kc,
+            &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("404"), std::string::npos) << out;
 }
 
 }  // namespace
