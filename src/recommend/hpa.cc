@@ -131,8 +131,13 @@ void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas)
     const WorkloadKey& k = recs[i].key;
     workloads[{k.cluster, k.namespace_name, k.controller_kind, k.controller}].push_back(i);
   }
-  for (const auto& [key, members] : workloads) {
-    const auto& [cluster, ns, kind, name] = key;
+  for (const auto& workload : workloads) {
+    // Plain references, not structured bindings: lambdas below capture them (clang 14 cannot
+    // capture a structured binding).
+    const std::vector<std::size_t>& members = workload.second;
+    const std::string& ns = std::get<1>(workload.first);
+    const std::string& kind = std::get<2>(workload.first);
+    const std::string& name = std::get<3>(workload.first);
     std::vector<const HpaSpec*> targeting;
     for (const HpaSpec& h : hpas) {
       if (h.namespace_name == ns && h.target_name == name && sameKind(h.target_kind, kind))
