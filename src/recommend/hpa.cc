@@ -38,6 +38,35 @@ std::vector<HpaSpec> hpaSpecsFrom(std::span<const model::HorizontalPodAutoscaler
   return out;
 }
 
+namespace {
+
+bool sameKind(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// The one HPA whose scaleTargetRef names (kind, name) in the namespace (an empty kind matches
+// any), nullptr when none; an error when two do (Kubernetes' behaviour is then undefined).
+Result<const HpaSpec*> hpaTargeting(std::span<const HpaSpec> hpas,
+                                    const std::string& namespace_name, const std::string& kind,
+                                    const std::string& name) {
+  const HpaSpec* found = nullptr;
+  for (const HpaSpec& h : hpas) {
+    if (h.namespace_name != namespace_name || h.target_name != name) continue;
+    if (!kind.empty() && !sameKind(h.target_kind, kind)) continue;
+    if (found != nullptr) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}/{} {}: conflicting HPAs \"{}\" and \"{}\" target it",
+                              namespace_name, kind, name, found->name, h.name));
+    }
+    found = &h;
+  }
+  return found;
+}
+
+}  // namespace
+
 Result<HpaAdjustment> adjustHpaTarget(const HpaMetricTarget& metric, double old_request,
                                       double new_request) {
   if (!(old_request > 0) || !(new_request > 0)) {
@@ -53,6 +82,8 @@ Result<HpaAdjustment> adjustHpaTarget(const HpaMetricTarget& metric, double old_
   }
   HpaAdjustment a;
   a.resource = metric.resource;
+  a.container = metric.container;
+  a.json_pointer = metric.json_pointer;
   a.old_target_percent = metric.target_utilization_percent;
   const double exact = metric.target_utilization_percent * old_request / new_request;
   a.new_target_percent = std::clamp(exact, kHpaMinTargetPercent, kHpaMaxTargetPercent);
@@ -70,23 +101,9 @@ Result<std::vector<HpaAdjustment>> adjustHpas(const std::vector<HpaSpec>& hpas,
                                               double old_cpu_request, double new_cpu_request,
                                               double old_memory_request,
                                               double new_memory_request) {
-  const HpaSpec* found = nullptr;
-  for (const HpaSpec& h : hpas) {
-    if (h.namespace_name != namespace_name || h.target_name != name) continue;
-    if (!kind.empty() && !std::equal(h.target_kind.begin(), h.target_kind.end(), kind.begin(),
-                                     kind.end(), [](char a, char b) {
-                                       return std::tolower(static_cast<unsigned char>(a)) ==
-                                              std::tolower(static_cast<unsigned char>(b));
-                                     })) {
-      continue;
-    }
-    if (found != nullptr) {
-      return fail(ErrorCode::kInvalidArgument,
-                  fmt::format("{}/{} {}: conflicting HPAs \"{}\" and \"{}\" target it",
-                              namespace_name, kind, name, found->name, h.name));
-    }
-    found = &h;
-  }
+  auto targeting = hpaTargeting(hpas, namespace_name, kind, name);
+  if (!targeting) return fail(targeting.error());
+  const HpaSpec* found = *targeting;
   std::vector<HpaAdjustment> out;
   if (found == nullptr) return out;
   for (const HpaMetricTarget& m : found->metrics) {
@@ -106,22 +123,10 @@ Result<std::vector<HpaAdjustment>> adjustHpas(const std::vector<HpaSpec>& hpas,
                                               a.error().message));
     }
     a->hpa_name = found->name;
-    a->container = m.container;
-    a->json_pointer = m.json_pointer;
     out.push_back(*a);
   }
   return out;
 }
-
-namespace {
-
-bool sameKind(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-}  // namespace
 
 void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas) {
   // Workload -> its containers' recommendations.
@@ -138,12 +143,8 @@ void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas)
     const std::string& ns = std::get<1>(workload.first);
     const std::string& kind = std::get<2>(workload.first);
     const std::string& name = std::get<3>(workload.first);
-    std::vector<const HpaSpec*> targeting;
-    for (const HpaSpec& h : hpas) {
-      if (h.namespace_name == ns && h.target_name == name && sameKind(h.target_kind, kind))
-        targeting.push_back(&h);
-    }
-    if (targeting.empty()) continue;
+    auto targeting = hpaTargeting(hpas, ns, kind, name);
+    if (targeting && *targeting == nullptr) continue;
     // The request each container will have: recommended when there is one, else current.
     auto next = [&](const Recommendation& r, bool cpu) {
       const ResourceValues& v = r.sufficient ? r.recommended : r.current;
@@ -160,12 +161,11 @@ void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas)
         r.reason = why;
       }
     };
-    if (targeting.size() > 1) {
-      keep(fmt::format("requests kept: conflicting HPAs \"{}\" and \"{}\" both scale {} {}",
-                       targeting[0]->name, targeting[1]->name, kind, name));
+    if (!targeting) {
+      keep("requests kept: " + targeting.error().message);
       continue;
     }
-    const HpaSpec& hpa = *targeting.front();
+    const HpaSpec& hpa = **targeting;
     std::vector<HpaAdjustment> adjustments;
     std::string failure;
     for (const HpaMetricTarget& m : hpa.metrics) {
@@ -184,8 +184,6 @@ void applyHpas(std::vector<Recommendation>& recs, std::span<const HpaSpec> hpas)
         break;
       }
       a->hpa_name = hpa.name;
-      a->container = m.container;
-      a->json_pointer = m.json_pointer;
       adjustments.push_back(std::move(*a));
     }
     if (!failure.empty()) {
