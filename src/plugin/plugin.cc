@@ -257,12 +257,16 @@ void Plugin::runBatch(Worker& worker, ItemView batch, std::size_t begin, ItemLis
   }
 }
 
+bool Plugin::overInputCap(std::size_t item_bytes) const {
+  // 256: the envelope's fixed members, generously.
+  return 256 + config_.settings_json.size() + item_bytes > config_.limits.max_input_bytes;
+}
+
 std::size_t Plugin::batchEnd(const ItemList& items, std::size_t begin) const {
   // Grow the batch until the item count or the input cap would be exceeded (at least one).
-  const std::size_t envelope_overhead = 256 + config_.settings_json.size();
-  std::size_t end = begin, bytes = envelope_overhead;
+  std::size_t end = begin, bytes = 0;
   while (end < items.size() && end - begin < config_.limits.batch_items &&
-         (end == begin || bytes + items[end].size() + 1 <= config_.limits.max_input_bytes)) {
+         (end == begin || !overInputCap(bytes + items[end].size() + 1))) {
     bytes += items[end].size() + 1;
     ++end;
   }
@@ -305,7 +309,6 @@ HookResult Plugin::run(std::size_t count, const ItemWriter& write, const ResultV
   std::size_t wanted = config_.limits.instances;
   if (wanted == 0) wanted = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
   const std::size_t workers = ensureWorkers(std::min(wanted, chunks));
-  const std::size_t envelope_overhead = 256 + config_.settings_json.size();
   std::atomic<std::size_t> next{0};
   auto work = [&](Worker& w) {
     for (std::size_t c = next++; c < chunks; c = next++) {
@@ -314,8 +317,7 @@ HookResult Plugin::run(std::size_t count, const ItemWriter& write, const ResultV
         w.batch.truncate(0);
         for (std::size_t i = begin; i < end; ++i) {
           w.batch.emplace([&](std::string& out) { write(i, out); });
-          if (w.batch.size() > 1 &&
-              envelope_overhead + w.batch.bytes() > config_.limits.max_input_bytes) {
+          if (w.batch.size() > 1 && overInputCap(w.batch.bytes())) {
             w.batch.truncate(w.batch.size() - 1);  // starts the next batch instead
             break;
           }

@@ -123,6 +123,9 @@ class Plugin {
   Plugin(PluginConfig config, LogSink log, const Clock& clock);
   struct Worker;  // one instance of the module with its own buffers (plugin.cc)
 
+  // Whether a request carrying `item_bytes` of items (separators included) would pass the
+  // input cap.
+  bool overInputCap(std::size_t item_bytes) const;
   // End of the batch of `items` starting at `begin` under the item and byte caps.
   std::size_t batchEnd(const ItemList& items, std::size_t begin) const;
   // The run()s over an ItemList, on the first instance: results go to `text` or `visit`
