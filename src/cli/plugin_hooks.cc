@@ -145,12 +145,6 @@ void appendAllocationRowJson(std::string& o, const cost::Allocation& a) {
   o += '}';
 }
 
-std::string allocationRowJson(const cost::Allocation& a) {
-  std::string o;
-  appendAllocationRowJson(o, a);
-  return o;
-}
-
 namespace {
 
 // One rule result applied to its row: one pass over the object's members.

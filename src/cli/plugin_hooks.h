@@ -39,7 +39,6 @@ Status applyRecommendationPolicies(std::vector<recommend::Recommendation>& recs,
 
 // The compact JSON object an allocation-rule plugin sees for one row, appended to `out`.
 void appendAllocationRowJson(std::string& out, const cost::Allocation& a);
-std::string allocationRowJson(const cost::Allocation& a);
 
 // Runs one allocation-rule plugin over `rows` (appendAllocationRowJson each, batch by batch)
 // and applies each result to its row as applyAllocationRules describes, straight from the

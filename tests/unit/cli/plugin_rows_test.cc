@@ -9,6 +9,12 @@
 namespace trimtab::cli {
 namespace {
 
+std::string rowJson(const cost::Allocation& a) {
+  std::string out;
+  appendAllocationRowJson(out, a);
+  return out;
+}
+
 TEST(PluginRows, CarryIdentityRuntimeClassAndCosts) {
   cost::Allocation a;
   a.name = "c/n/edge/fn-1/app";
@@ -19,7 +25,7 @@ TEST(PluginRows, CarryIdentityRuntimeClassAndCosts) {
   a.properties.runtime_class = "wasmtime-spin-v2";
   a.properties.wasm = true;
   a.properties.labels = {{"app", "fn"}};
-  const auto row = nlohmann::json::parse(allocationRowJson(a));
+  const auto row = nlohmann::json::parse(rowJson(a));
   EXPECT_EQ(row["name"], "c/n/edge/fn-1/app");
   EXPECT_EQ(row["properties"]["namespace"], "edge");
   EXPECT_EQ(row["properties"]["controller"], "fn");
@@ -30,7 +36,7 @@ TEST(PluginRows, CarryIdentityRuntimeClassAndCosts) {
 
   cost::Allocation plain;
   plain.name = "x";
-  const auto bare = nlohmann::json::parse(allocationRowJson(plain));
+  const auto bare = nlohmann::json::parse(rowJson(plain));
   EXPECT_FALSE(bare["properties"].contains("runtimeClass"));
   EXPECT_FALSE(bare["properties"].contains("wasm"));
 }
