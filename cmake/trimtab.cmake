@@ -35,6 +35,8 @@ function(trimtab_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main trimtab_options)
+  # Shared test helpers: #include "support/<name>.h" (tests/support).
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   target_compile_definitions(${name} PRIVATE
     TRIMTAB_SHARED_DIR="${TRIMTAB_SHARED_DIR}"
     TRIMTAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -457,7 +457,7 @@ TEST_F(AgentDemo, RealPrometheusRemoteWritesToTheAgent) {
   const std::string d = dir_ + "/prom";
   fs::create_directories(d);
   const std::string store = d + "/agent.db";
-  const int agent_port = freePort(), prom_port = freePort();
+  const int agent_port = testsupport::unusedLoopbackPort(), prom_port = testsupport::unusedLoopbackPort();
   auto start = [&](Process& p, const std::string& tag) {
     int port = 0;
     return startAgent(p, store, port, tag, "600", {"--listen", fmt::format("127.0.0.1:{}", agent_port)});

@@ -84,7 +84,7 @@ class PromBackfill : public ::testing::Test {
               0)
         << out;
 
-    const int port = freePort();
+    const int port = testsupport::unusedLoopbackPort();
     url_ = fmt::format("http://127.0.0.1:{}", port);
     std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\nscrape_configs: []\n";
     prometheus_ = new Process();
@@ -309,7 +309,7 @@ TEST(PromBackfillErrors, UnreachableBackendIsAnIoError) {
   const long long start_ = 1767225600, end_ = start_ + 7200;
   std::string out;
   const int rc = sh(fmt::format("{} backfill --prometheus http://127.0.0.1:{} --from {} --to {} --store {}/none.db 2>&1",
-                                TRIMTAB_BINARY, freePort(), start_, end_, dir_),
+                                TRIMTAB_BINARY, testsupport::unusedLoopbackPort(), start_, end_, dir_),
                     &out);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("backend unavailable"), std::string::npos) << out;

@@ -26,6 +26,8 @@
 #include "source/sim/demo.h"
 #include "source/snapshot/snapshot.h"
 
+#include "support/net.h"
+
 extern char** environ;
 
 namespace trimtab::source {
@@ -53,22 +55,6 @@ int run(const std::string& command, std::string* out = nullptr) {
   }
   int status = ::pclose(p);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 // Owns the Prometheus process; kills it on destruction, whatever happened.
@@ -161,7 +147,7 @@ TEST(SourcePromtoolBackfill, DemoSnapshotLoadsIntoPrometheusAndQueriesMatch) {
 
   const std::string config = work + "/prometheus.yml";
   std::ofstream(config) << "global:\n  scrape_interval: 1m\nscrape_configs: []\n";
-  const int port = freePort();
+  const int port = testsupport::unusedLoopbackPort();
   ASSERT_GT(port, 0);
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   PrometheusProcess prometheus;

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/net.h"
+
 extern char** environ;
 
 namespace trimtab::testing {
@@ -211,21 +213,6 @@ inline HttpResult httpGet(const std::string& url, const HttpOptions& options = {
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return r;
-}
-
-inline int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 // A raw TCP connection to 127.0.0.1:port (for slow-client and idle-connection tests).

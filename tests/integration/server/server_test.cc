@@ -481,7 +481,7 @@ double metricValue(const std::string& text, const std::string& prefix) {
 TEST_F(ServerDemo, RealPrometheusScrapesOpenCostSeries) {
   if (!fs::exists("/usr/bin/prometheus")) GTEST_SKIP() << "needs /usr/bin/prometheus (Debian package prometheus)";
   const std::string d = makeTempDir("trimtab-scrape");
-  const int prom_port = freePort();
+  const int prom_port = testsupport::unusedLoopbackPort();
   std::ofstream(d + "/prometheus.yml") << fmt::format(
       "global: {{scrape_interval: 1s}}\n"
       "scrape_configs:\n"

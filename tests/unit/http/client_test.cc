@@ -10,27 +10,12 @@
 #include <signal.h>
 
 #include "../kube/test_util.h"
+#include "support/net.h"
 
 namespace trimtab::http {
 namespace {
 
 namespace fixture = kube::fixture;
-
-// A loopback port that was free a moment ago (bound, read back, closed); -1 on failure.
-int unusedLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 TEST(UrlEncode, KeepsUnreservedAndPercentEncodesTheRest) {
   EXPECT_EQ(urlEncode("aZ09-_.~"), "aZ09-_.~");
@@ -95,7 +80,7 @@ TEST(Client, CreateChecksFiles) {
 
 // A port with nothing listening: connection refused, retried with backoff, then an error.
 TEST(Client, ConnectionRefusedIsRetriedWithBackoff) {
-  const int port = unusedLoopbackPort();  // nothing listens: connects are refused
+  const int port = testsupport::unusedLoopbackPort();  // nothing listens: connects are refused
   ASSERT_GT(port, 0);
 
   std::vector<std::chrono::milliseconds> sleeps;
@@ -138,7 +123,7 @@ TEST(Client, SpeaksHttp2WhenTheServerOffersIt) {
   ASSERT_TRUE(fixture::makeCerts(dir + "/pki", &certs, &error)) << error;
   std::filesystem::create_directories(dir + "/www");
   kube::testutil::writeFile(dir + "/www/hello.txt", "hello over h2\n");
-  const int port = unusedLoopbackPort();
+  const int port = testsupport::unusedLoopbackPort();
   ASSERT_GT(port, 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
